@@ -1,0 +1,15 @@
+"""Attaches every sub-command group to the root app.
+
+Each group lives in its own module; this is the single list of them so the root stays small.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from channel_sync.cli import schema
+
+
+def attach(app: typer.Typer) -> None:
+    """Add the sub-command groups to ``app``."""
+    schema.attach(app)
