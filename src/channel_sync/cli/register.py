@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import typer
 
-from channel_sync.cli import schema
+from channel_sync.cli import config, mappings, sandbox, schema
 
 
 def attach(app: typer.Typer) -> None:
     """Add the sub-command groups to ``app``."""
     schema.attach(app)
+    config.attach(app)
+    sandbox.attach(app)
+    mappings.attach(app)
