@@ -100,3 +100,11 @@ def test_catalogue_covers_nested_leaves() -> None:
     assert fields["products"].item_type is str
     assert fields["partner_id"].frozen
     assert "customer" not in fields  # only leaves
+
+
+def test_blank_text_reads_as_unset_and_timestamps_keep_milliseconds() -> None:
+    opp = make(description="   ", customer={"company_name": "", "industry": "Retail"})
+    assert opp.description is None
+    assert opp.customer.company_name is None
+    reg = Registration(submitted_at=datetime(2026, 1, 1, 10, 0, 0, 123456, tzinfo=UTC))
+    assert reg.submitted_at == datetime(2026, 1, 1, 10, 0, 0, 123000, tzinfo=UTC)

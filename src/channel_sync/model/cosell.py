@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from channel_sync.model.base import CanonicalModel
 from channel_sync.model.enums import CoSellStatus
 from channel_sync.model.parties import Contact
 
 
-class CoSell(BaseModel):
+class CoSell(CanonicalModel):
     """Names follow AWS Partner Central (``InvolvementType``, ``NextSteps``)."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     status: CoSellStatus = CoSellStatus.NONE
     vendor_rep: Contact | None = None

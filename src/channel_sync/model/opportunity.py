@@ -6,8 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from channel_sync.model.base import StrippedModel
 from channel_sync.model.cosell import CoSell
 from channel_sync.model.currency import is_currency
 from channel_sync.model.enums import Stage
@@ -20,7 +21,7 @@ CanonicalId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 PartnerId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
-class Opportunity(BaseModel):
+class Opportunity(StrippedModel):
     """A deal as channel-sync knows it.
 
     ``partner_id`` is set from the connection that first brought the deal in and can never change
@@ -29,8 +30,6 @@ class Opportunity(BaseModel):
     ``Project.ExpectedCustomerSpend``) where that costs nothing; ``docs/model.md`` lists the
     correspondence with Partner Central and Microsoft referrals.
     """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=True)
 
     id: CanonicalId
     partner_id: PartnerId | None = Field(default=None, frozen=True)

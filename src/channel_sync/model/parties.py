@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from channel_sync.model.base import StrippedModel
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -20,10 +22,8 @@ def normalize_domain(value: str) -> str:
     return text.removeprefix("www.")
 
 
-class Customer(BaseModel):
+class Customer(StrippedModel):
     """The end customer. Names follow AWS Partner Central's ``Customer.Account``."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=True)
 
     company_name: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     domain: str | None = None
@@ -42,10 +42,8 @@ class Customer(BaseModel):
         return domain
 
 
-class Contact(BaseModel):
+class Contact(StrippedModel):
     """A person on the deal. Names follow AWS Partner Central's ``Contact``."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=True)
 
     first_name: Annotated[str, Field(max_length=80)] | None = None
     last_name: Annotated[str, Field(max_length=80)] | None = None

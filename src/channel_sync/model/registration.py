@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
+from channel_sync.model.base import CanonicalModel
 from channel_sync.model.enums import RegistrationStatus
 
 S = RegistrationStatus
@@ -51,14 +52,12 @@ def check_transition(old: RegistrationStatus, new: RegistrationStatus) -> None:
         raise IllegalTransitionError(old, new)
 
 
-class Registration(BaseModel):
+class Registration(CanonicalModel):
     """A partner's claim on a deal, and the vendor's decision on it.
 
     Field names follow the registration vocabulary of co-sell programmes (AWS Partner Central's
     ``LifeCycle.ReviewStatus``/``ReviewComments``, Microsoft referrals' ``status``/``substatus``).
     """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     status: RegistrationStatus = RegistrationStatus.DRAFT
     registration_number: Annotated[str, Field(min_length=1, max_length=80)] | None = None
