@@ -66,27 +66,15 @@ class SandboxMiddleware:
         path: str = scope["path"]
         rule = self.backend.faults.match(method, path)
         status = 0
-        try:
-            if rule is not None and rule.latency_ms:
-                await self._pause(rule.latency_ms / 1000.0)
-            if rule is not None and rule.timeout:
-                await self._hold(receive)
-                await _cut(send, 504, b"")
-            if rule is not None and rule.status is not None:
-                status = rule.status
-                state.setdefault("counts_against_allowance", rule.status != 401)
-                await self._fault_response(rule)(scope, receive, send)
+        recorded = False
+
+        def record() -> None:
+            # Called before the last byte of a response leaves, so a client that reads the
+            # ledger right after its call always finds the entry.
+            nonlocal recorded
+            if recorded:
                 return
-            if rule is not None and rule.drop_response:
-                status, headers, body = await _run_captured(self.app, scope, receive)
-                await _cut(send, status, body, headers)
-            status = await _run_passing(self.app, scope, receive, send)
-        except DroppedConnection:
-            raise
-        except Exception:
-            status = 500
-            raise
-        finally:
+            recorded = True
             self.backend.ledger.append(
                 time=when,
                 method=method,
@@ -99,6 +87,39 @@ class SandboxMiddleware:
                 duration_ms=(time.perf_counter() - started) * 1000.0,
                 fault=rule.id if rule is not None else None,
             )
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()
+            await send(message)
+
+        try:
+            if rule is not None and rule.latency_ms:
+                await self._pause(rule.latency_ms / 1000.0)
+            if rule is not None and rule.timeout:
+                await self._hold(receive)
+                record()
+                await _cut(send, 504, b"")
+            if rule is not None and rule.status is not None:
+                status = rule.status
+                state.setdefault("counts_against_allowance", rule.status != 401)
+                await self._fault_response(rule)(scope, receive, recording_send)
+                return
+            if rule is not None and rule.drop_response:
+                status, headers, body = await _run_captured(self.app, scope, receive)
+                record()
+                await _cut(send, status, body, headers)
+            await self.app(scope, receive, recording_send)
+        except DroppedConnection:
+            raise
+        except Exception:
+            status = 500
+            raise
+        finally:
+            record()
 
     def _fault_response(self, rule: FaultRule) -> Response:
         if rule.body is not None and rule.status is not None:
@@ -133,19 +154,6 @@ class SandboxMiddleware:
 async def _until_disconnect(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-
-
-async def _run_passing(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> int:
-    status = 500
-
-    async def watching_send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = int(message["status"])
-        await send(message)
-
-    await app(scope, receive, watching_send)
-    return status
 
 
 async def _run_captured(
