@@ -1,0 +1,206 @@
+"""Links: which remote record on which connection is which canonical deal, and their base.
+
+The base is what both sides last agreed on, per canonical field; the engine's three-way merge
+compares fresh values with it. ``written`` is what the engine itself last wrote to the remote
+side, so reading its own write back is not mistaken for a user's change (HubSpot has no origin
+tag, so echo suppression must be state-based).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from channel_sync.clock import Clock
+from channel_sync.store.columns import as_utc_or_none
+from channel_sync.store.errors import DuplicateLinkError, MissingRowError
+from channel_sync.store.records import chunks
+from channel_sync.store.rows import record_row
+from channel_sync.store.tables import LinkRow
+from channel_sync.store.values import decode_fields, encode_fields
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    connection: str
+    canonical_id: str
+    remote_id: str | None
+    partner_id: str | None
+    base: Mapping[str, object] = field(default_factory=dict)
+    written: Mapping[str, object] = field(default_factory=dict)
+    remote_modstamp: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def _to_link(row: LinkRow) -> Link:
+    return Link(
+        connection=row.connection,
+        canonical_id=row.canonical_id,
+        remote_id=row.remote_id,
+        partner_id=row.partner_id,
+        base=decode_fields(row.base),
+        written=decode_fields(row.written),
+        remote_modstamp=row.remote_modstamp,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class LinkRepository:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    def by_remote(self, connection: str, remote_id: str) -> Link | None:
+        row = self._row_by_remote(connection, remote_id)
+        return None if row is None else _to_link(row)
+
+    def by_canonical(self, connection: str, canonical_id: str) -> Link | None:
+        row = self._row_by_canonical(connection, canonical_id)
+        return None if row is None else _to_link(row)
+
+    def many_by_remote(self, connection: str, remote_ids: Iterable[str]) -> dict[str, Link]:
+        """The links of one page of remote records, keyed by remote id, in a few queries."""
+        found: dict[str, Link] = {}
+        for part in chunks(sorted(set(remote_ids))):
+            query = select(LinkRow).where(
+                LinkRow.connection == connection, LinkRow.remote_id.in_(part)
+            )
+            for row in self._session.scalars(query):
+                assert row.remote_id is not None
+                found[row.remote_id] = _to_link(row)
+        return found
+
+    def many_by_canonical(self, connection: str, canonical_ids: Iterable[str]) -> dict[str, Link]:
+        found: dict[str, Link] = {}
+        for part in chunks(sorted(set(canonical_ids))):
+            query = select(LinkRow).where(
+                LinkRow.connection == connection, LinkRow.canonical_id.in_(part)
+            )
+            for row in self._session.scalars(query):
+                found[row.canonical_id] = _to_link(row)
+        return found
+
+    def for_record(self, canonical_id: str) -> list[Link]:
+        """Every connection's link to one deal."""
+        query = (
+            select(LinkRow).where(LinkRow.canonical_id == canonical_id).order_by(LinkRow.connection)
+        )
+        return [_to_link(row) for row in self._session.scalars(query)]
+
+    def link(
+        self,
+        connection: str,
+        canonical_id: str,
+        remote_id: str | None,
+        *,
+        base: Mapping[str, object] | None = None,
+        written: Mapping[str, object] | None = None,
+        remote_modstamp: datetime | None = None,
+    ) -> Link:
+        """Create the link of a deal on a connection; the deal must exist (same transaction).
+
+        ``partner_id`` is copied from the deal so row-level security can scope links without a
+        join, and so no caller can attach a deal to another partner's link.
+        """
+        record = record_row(self._session, canonical_id)
+        if record is None:
+            msg = f"cannot link unknown canonical record {canonical_id!r}"
+            raise MissingRowError(msg)
+        clash = LinkRow.canonical_id == canonical_id
+        if remote_id is not None:
+            clash = or_(clash, LinkRow.remote_id == remote_id)
+        for existing in self._session.scalars(
+            select(LinkRow).where(LinkRow.connection == connection, clash)
+        ):
+            if existing.canonical_id == canonical_id:
+                msg = f"{canonical_id!r} is already linked on {connection!r}"
+            else:
+                msg = f"remote id {remote_id!r} on {connection!r} is already linked to another deal"
+            raise DuplicateLinkError(msg)
+        now = self._clock.now()
+        row = LinkRow(
+            connection=connection,
+            canonical_id=canonical_id,
+            remote_id=remote_id,
+            partner_id=record.partner_id,
+            base=encode_fields(base or {}),
+            written=encode_fields(written or {}),
+            remote_modstamp=as_utc_or_none(remote_modstamp),
+            created_at=now,
+            updated_at=now,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _to_link(row)
+
+    def update(
+        self,
+        connection: str,
+        canonical_id: str,
+        *,
+        base: Mapping[str, object] | None = None,
+        written: Mapping[str, object] | None = None,
+        remote_modstamp: datetime | None = None,
+        merge: bool = True,
+    ) -> Link:
+        """Record a new agreement (``base``) and/or the engine's latest write (``written``).
+
+        With ``merge`` the given fields replace those fields only; without it they replace the
+        whole map (use it when the full record was compared).
+        """
+        row = self._require(connection, canonical_id)
+        if base is not None:
+            row.base = encode_fields({**decode_fields(row.base), **base} if merge else base)
+        if written is not None:
+            old = decode_fields(row.written)
+            row.written = encode_fields({**old, **written} if merge else written)
+        if remote_modstamp is not None:
+            row.remote_modstamp = as_utc_or_none(remote_modstamp)
+        row.updated_at = self._clock.now()
+        self._session.flush()
+        return _to_link(row)
+
+    def set_remote_id(self, connection: str, canonical_id: str, remote_id: str) -> Link:
+        """Fill in or re-point the remote id (first write confirmed, or a CRM merged records)."""
+        row = self._require(connection, canonical_id)
+        other = self._row_by_remote(connection, remote_id)
+        if other is not None and other.id != row.id:
+            msg = f"remote id {remote_id!r} on {connection!r} is already linked to another deal"
+            raise DuplicateLinkError(msg)
+        row.remote_id = remote_id
+        row.updated_at = self._clock.now()
+        self._session.flush()
+        return _to_link(row)
+
+    def unlink(self, connection: str, canonical_id: str) -> bool:
+        row = self._row_by_canonical(connection, canonical_id)
+        if row is None:
+            return False
+        self._session.delete(row)
+        self._session.flush()
+        return True
+
+    def _require(self, connection: str, canonical_id: str) -> LinkRow:
+        row = self._row_by_canonical(connection, canonical_id)
+        if row is None:
+            msg = f"{canonical_id!r} is not linked on {connection!r}"
+            raise MissingRowError(msg)
+        return row
+
+    def _row_by_remote(self, connection: str, remote_id: str) -> LinkRow | None:
+        query = select(LinkRow).where(
+            LinkRow.connection == connection, LinkRow.remote_id == remote_id
+        )
+        return self._session.scalars(query).first()
+
+    def _row_by_canonical(self, connection: str, canonical_id: str) -> LinkRow | None:
+        query = select(LinkRow).where(
+            LinkRow.connection == connection, LinkRow.canonical_id == canonical_id
+        )
+        return self._session.scalars(query).first()

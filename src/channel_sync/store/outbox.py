@@ -1,0 +1,314 @@
+"""The outbox: remote writes decided in a cycle's transaction, delivered afterwards.
+
+PENDING -> IN_FLIGHT (claimed in a batch) -> CONFIRMED, or back to PENDING after a retriable
+failure (with the error and a not-before time), or FAILED for good. An IN_FLIGHT entry found
+after a crash may or may not have reached the target: the engine settles it by reading the
+target by key before anything is re-sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from channel_sync.clock import Clock
+from channel_sync.store.columns import as_utc
+from channel_sync.store.errors import MissingRowError
+from channel_sync.store.rows import record_row
+from channel_sync.store.tables import OutboxRow
+from channel_sync.store.values import decode_fields, encode_fields
+
+#: Longest error text kept per entry; remote error bodies can be large.
+MAX_ERROR = 4000
+
+
+class OutboxOp(StrEnum):
+    UPSERT = "upsert"
+    DELETE = "delete"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: int
+    target_connection: str
+    canonical_id: str
+    partner_id: str | None
+    op: OutboxOp
+    fields: Mapping[str, object]
+    status: OutboxStatus
+    attempts: int
+    last_error: str | None
+    batch_id: str | None
+    available_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    batch_id: str
+    target_connection: str
+    entries: tuple[OutboxEntry, ...]
+
+
+def _to_entry(row: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(
+        id=row.id,
+        target_connection=row.target_connection,
+        canonical_id=row.canonical_id,
+        partner_id=row.partner_id,
+        op=OutboxOp(row.op),
+        fields=decode_fields(row.fields),
+        status=OutboxStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        batch_id=row.batch_id,
+        available_at=row.available_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: Session, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    def enqueue(
+        self,
+        target_connection: str,
+        canonical_id: str,
+        fields: Mapping[str, object],
+        *,
+        op: OutboxOp = OutboxOp.UPSERT,
+    ) -> OutboxEntry:
+        """Queue a write; folds into a still-PENDING upsert of the same deal and target.
+
+        Folding keeps one remote write per deal per drain however many cycles changed it before
+        the drain ran; an entry already IN_FLIGHT is never touched (its write may be on the
+        wire). ``partner_id`` is copied from the deal, for the drain's last-step tenant check.
+        """
+        record = record_row(self._session, canonical_id)
+        if record is None:
+            msg = f"cannot queue a write for unknown canonical record {canonical_id!r}"
+            raise MissingRowError(msg)
+        now = self._clock.now()
+        if op is OutboxOp.UPSERT:
+            row = self._newest_pending(target_connection, canonical_id)
+            if row is not None and row.op == OutboxOp.UPSERT:
+                row.fields = encode_fields({**decode_fields(row.fields), **fields})
+                row.updated_at = now
+                self._session.flush()
+                return _to_entry(row)
+        row = OutboxRow(
+            target_connection=target_connection,
+            canonical_id=canonical_id,
+            partner_id=record.partner_id,
+            op=op,
+            fields=encode_fields(fields),
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            last_error=None,
+            batch_id=None,
+            available_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return _to_entry(row)
+
+    def claim(self, target_connection: str, max_size: int, *, batch_id: str | None = None) -> Batch:
+        """Move up to ``max_size`` due PENDING entries of one target to IN_FLIGHT, oldest first.
+
+        Per deal and target, entries go out one at a time and in order: an entry waits while an
+        older one of the same deal is IN_FLIGHT or still PENDING (e.g. backing off), so two
+        writes of one deal are never on the wire at once and never land out of order. On
+        PostgreSQL rows another drainer has locked are skipped rather than waited for.
+        """
+        if max_size < 1:
+            msg = "max_size must be at least 1"
+            raise ValueError(msg)
+        now = self._clock.now()
+        batch_id = batch_id or uuid.uuid4().hex
+        other = aliased(OutboxRow)
+        blocked = (
+            select(other.id)
+            .where(
+                other.target_connection == OutboxRow.target_connection,
+                other.canonical_id == OutboxRow.canonical_id,
+                or_(
+                    other.status == OutboxStatus.IN_FLIGHT,
+                    and_(other.status == OutboxStatus.PENDING, other.id < OutboxRow.id),
+                ),
+            )
+            .exists()
+        )
+        query = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.target_connection == target_connection,
+                OutboxRow.status == OutboxStatus.PENDING,
+                OutboxRow.available_at <= now,
+                ~blocked,
+            )
+            .order_by(OutboxRow.id)
+            .limit(max_size)
+            .with_for_update(skip_locked=True)
+        )
+        claimed: list[OutboxEntry] = []
+        for row in self._session.scalars(query):
+            row.status = OutboxStatus.IN_FLIGHT
+            row.batch_id = batch_id
+            row.attempts += 1
+            row.updated_at = now
+            claimed.append(_to_entry(row))
+        self._session.flush()
+        return Batch(batch_id=batch_id, target_connection=target_connection, entries=tuple(claimed))
+
+    def confirm(self, entry_id: int) -> OutboxEntry:
+        row = self._in_flight(entry_id)
+        row.status = OutboxStatus.CONFIRMED
+        row.last_error = None
+        row.updated_at = self._clock.now()
+        self._session.flush()
+        return _to_entry(row)
+
+    def fail(
+        self,
+        entry_id: int,
+        error: str,
+        *,
+        retriable: bool,
+        retry_at: datetime | None = None,
+        max_attempts: int | None = None,
+    ) -> OutboxEntry:
+        """Settle a failed write: back to PENDING (not before ``retry_at``) or FAILED for good.
+
+        A retriable failure becomes permanent once ``max_attempts`` deliveries were tried.
+        """
+        row = self._in_flight(entry_id)
+        now = self._clock.now()
+        exhausted = max_attempts is not None and row.attempts >= max_attempts
+        if retriable and not exhausted:
+            row.status = OutboxStatus.PENDING
+            row.available_at = as_utc(retry_at) if retry_at is not None else now
+        else:
+            row.status = OutboxStatus.FAILED
+        row.batch_id = None if row.status == OutboxStatus.PENDING else row.batch_id
+        row.last_error = error[:MAX_ERROR]
+        row.updated_at = now
+        self._session.flush()
+        return _to_entry(row)
+
+    def release(self, entry_id: int) -> OutboxEntry:
+        """Put an IN_FLIGHT entry back to PENDING unchanged (it was never sent)."""
+        row = self._in_flight(entry_id)
+        row.status = OutboxStatus.PENDING
+        row.batch_id = None
+        row.attempts = max(0, row.attempts - 1)
+        row.updated_at = self._clock.now()
+        self._session.flush()
+        return _to_entry(row)
+
+    def retry_failed(self, entry_id: int) -> OutboxEntry:
+        """An admin's "try again" on a FAILED entry."""
+        row = self._session.get(OutboxRow, entry_id)
+        if row is None or row.status != OutboxStatus.FAILED:
+            msg = f"no failed outbox entry {entry_id}"
+            raise MissingRowError(msg)
+        now = self._clock.now()
+        row.status = OutboxStatus.PENDING
+        row.batch_id = None
+        row.available_at = now
+        row.updated_at = now
+        self._session.flush()
+        return _to_entry(row)
+
+    def get(self, entry_id: int) -> OutboxEntry | None:
+        row = self._session.get(OutboxRow, entry_id)
+        return None if row is None else _to_entry(row)
+
+    def in_flight(self, target_connection: str) -> list[OutboxEntry]:
+        """Entries a crashed drain left IN_FLIGHT, for settling by a read of the target."""
+        return self._list(target_connection, OutboxStatus.IN_FLIGHT)
+
+    def pending(self, target_connection: str, *, limit: int = 1000) -> list[OutboxEntry]:
+        return self._list(target_connection, OutboxStatus.PENDING, limit)
+
+    def failed(self, target_connection: str, *, limit: int = 1000) -> list[OutboxEntry]:
+        return self._list(target_connection, OutboxStatus.FAILED, limit)
+
+    def counts(self) -> dict[str, dict[OutboxStatus, int]]:
+        """PENDING, IN_FLIGHT and FAILED counts per target (confirmed history is not counted)."""
+        open_statuses = (OutboxStatus.PENDING, OutboxStatus.IN_FLIGHT, OutboxStatus.FAILED)
+        query = (
+            select(OutboxRow.target_connection, OutboxRow.status, func.count())
+            .where(OutboxRow.status.in_(open_statuses))
+            .group_by(OutboxRow.status, OutboxRow.target_connection)
+        )
+        counts: dict[str, dict[OutboxStatus, int]] = {}
+        for target, status, count in self._session.execute(query):
+            counts.setdefault(target, dict.fromkeys(open_statuses, 0))[OutboxStatus(status)] = count
+        return counts
+
+    def purge_confirmed(self, before: datetime, *, limit: int = 10_000) -> int:
+        """Delete confirmed entries settled before ``before``; returns how many went."""
+        query = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.status == OutboxStatus.CONFIRMED, OutboxRow.updated_at < as_utc(before)
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        rows = list(self._session.scalars(query))
+        for row in rows:
+            self._session.delete(row)
+        self._session.flush()
+        return len(rows)
+
+    def _list(
+        self, target_connection: str, status: OutboxStatus, limit: int | None = None
+    ) -> list[OutboxEntry]:
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.target_connection == target_connection, OutboxRow.status == status)
+            .order_by(OutboxRow.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return [_to_entry(row) for row in self._session.scalars(query)]
+
+    def _in_flight(self, entry_id: int) -> OutboxRow:
+        row = self._session.get(OutboxRow, entry_id)
+        if row is None or row.status != OutboxStatus.IN_FLIGHT:
+            msg = f"outbox entry {entry_id} is not in flight"
+            raise MissingRowError(msg)
+        return row
+
+    def _newest_pending(self, target_connection: str, canonical_id: str) -> OutboxRow | None:
+        query = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.target_connection == target_connection,
+                OutboxRow.canonical_id == canonical_id,
+                OutboxRow.status == OutboxStatus.PENDING,
+            )
+            .order_by(OutboxRow.id.desc())
+            .limit(1)
+        )
+        return self._session.scalars(query).first()

@@ -1,0 +1,81 @@
+"""Transactions over the repositories, and the fenced unit of work of a sync cycle.
+
+A :class:`Transaction` bundles every repository over one session: all of it commits or none of
+it does. A :class:`UnitOfWork` is a transaction that belongs to a lease holder: it proves its
+lease is still current inside the same transaction (and, on PostgreSQL, holds an advisory lock
+keyed by the lease name), so a cycle's canonical changes, new base, outbox entries, audit events
+and cursor are committed together or, for a stale holder, not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from channel_sync.clock import Clock
+from channel_sync.store.audit import AuditRepository
+from channel_sync.store.conflicts import ConflictRepository
+from channel_sync.store.credentials import CredentialCipher, CredentialRepository
+from channel_sync.store.cursors import CursorRepository
+from channel_sync.store.errors import LeaseContendedError
+from channel_sync.store.failures import FailureRepository
+from channel_sync.store.leases import Lease, LeaseRepository
+from channel_sync.store.links import LinkRepository
+from channel_sync.store.outbox import OutboxRepository
+from channel_sync.store.records import RecordRepository
+from channel_sync.store.runs import RunRepository
+
+
+class Transaction:
+    """Every repository over one open transaction."""
+
+    def __init__(self, session: Session, clock: Clock, cipher: CredentialCipher | None) -> None:
+        self.session = session
+        self.clock = clock
+        self.records = RecordRepository(session, clock)
+        self.links = LinkRepository(session, clock)
+        self.cursors = CursorRepository(session, clock)
+        self.conflicts = ConflictRepository(session, clock)
+        self.outbox = OutboxRepository(session, clock)
+        self.audit = AuditRepository(session, clock)
+        self.runs = RunRepository(session, clock)
+        self.failures = FailureRepository(session, clock)
+        self.leases = LeaseRepository(session, clock)
+        self.credentials = CredentialRepository(session, clock, cipher)
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for ``pg_try_advisory_xact_lock`` from a lease name."""
+    digest = hashlib.blake2b(f"channel-sync:lease:{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class UnitOfWork(Transaction):
+    """A transaction of the holder of ``lease``; see the module docstring."""
+
+    def __init__(
+        self, session: Session, clock: Clock, cipher: CredentialCipher | None, lease: Lease
+    ) -> None:
+        super().__init__(session, clock, cipher)
+        self.lease = lease
+
+    def begin_checks(self) -> None:
+        """Fail fast: take the advisory lock and verify the epoch before any work is done."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            locked = self.session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:key)"),
+                {"key": advisory_key(self.lease.name)},
+            )
+            if not locked:
+                msg = (
+                    f"another transaction is committing for {self.lease.name!r}; try again shortly"
+                )
+                raise LeaseContendedError(msg)
+        self.leases.check(self.lease)
+
+    def commit_checks(self) -> None:
+        """The authoritative check, last statement before COMMIT."""
+        self.session.flush()
+        self.leases.check(self.lease)
