@@ -1,0 +1,1 @@
+"""Deal-registration workflow on top of the sync: registrations, channel conflicts, co-sell."""
