@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from channel_sync.connectors.protocol import Upsert, WriteResult
 from channel_sync.connectors.retry import RetryPolicy
-from channel_sync.errors import ChannelSyncError, RateLimitedError, RecordError
+from channel_sync.errors import ChannelSyncError, RateLimitedError, RecordError, RetriableError
 
 T = TypeVar("T")
 
@@ -70,8 +70,8 @@ def isolate(
 
 
 def settle(
-    items: Sequence[T],
-    send_round: Callable[[Sequence[T]], list[WriteResult]],
+    items: Sequence[Upsert],
+    send_round: Callable[[Sequence[Upsert]], list[WriteResult]],
     *,
     policy: RetryPolicy,
     attempts: int,
@@ -81,13 +81,21 @@ def settle(
     """Send ``items``, then re-send only the ones that failed retriably, up to ``attempts`` rounds.
 
     Results are returned in input order; a record still failing after the last round keeps its
-    (retriable) error so the engine re-queues it.
+    (retriable) error so the engine re-queues it. A round that fails as a whole after its own
+    retries (a timeout, a 5xx) gives its records that retriable error rather than raising, so the
+    results already learned -- above all records refused for good -- are never lost and never
+    sent again.
     """
     jitter = rng or random.Random()  # noqa: S311 - jitter, not cryptography
     results: list[WriteResult | None] = [None] * len(items)
     pending = list(range(len(items)))
     for round_no in range(1, max(1, attempts) + 1):
-        answered = send_round([items[i] for i in pending])
+        try:
+            answered = send_round([items[i] for i in pending])
+        except RetriableError as error:
+            for index in pending:
+                results[index] = WriteResult(items[index].key, error=error)
+            break
         retry: list[int] = []
         wait = 0.0
         for index, result in zip(pending, answered, strict=True):
