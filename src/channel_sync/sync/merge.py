@@ -26,20 +26,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from channel_sync.mapping.spec import Authority, OnConflict
+
+__all__ = [
+    "Authority",
+    "FieldDecision",
+    "FieldPolicy",
+    "OnConflict",
+    "Outcome",
+    "Side",
+    "merge_fields",
+]
+
 
 class Side(StrEnum):
-    VENDOR = "vendor"
-    PARTNER = "partner"
-
-
-class Authority(StrEnum):
-    VENDOR = "vendor"
-    PARTNER = "partner"
-    SHARED = "shared"
-
-
-class OnConflict(StrEnum):
-    REVIEW = "review"
     VENDOR = "vendor"
     PARTNER = "partner"
 
@@ -57,6 +57,11 @@ class Outcome(StrEnum):
 class FieldPolicy:
     authority: Authority = Authority.SHARED
     on_conflict: OnConflict = OnConflict.REVIEW
+
+    @classmethod
+    def of(cls, authority: Authority, on_conflict: OnConflict | None) -> FieldPolicy:
+        """The policy a mapping field declares (``shared`` without ``on_conflict`` is review)."""
+        return cls(authority, on_conflict or OnConflict.REVIEW)
 
     def winner(self) -> Side | None:
         """The side that wins a true conflict on this field; ``None`` means a person decides."""

@@ -1,0 +1,317 @@
+"""The write half of a cycle: settle what a crash left in flight, then drain the outbox.
+
+Entries are claimed in large batches (the connector splits them to the API's own batch size),
+translated from the hub's *current* values for the paths each entry names, checked once more
+against the tenant boundary, and upserted on the canonical id, so a retried write can never
+create a second record. Per-record results settle each entry: confirmed (the link's base moves
+to what the CRM will read back), back to pending with a delay, or failed for good with the
+error in the failed-record index.
+
+After a crash an entry may be IN_FLIGHT with its write landed or not; :meth:`Drainer.settle`
+reads the target by key and confirms it when the CRM already holds the values, and re-queues it
+otherwise. Nothing is re-sent before that read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from channel_sync.connectors import Upsert, WriteResult
+from channel_sync.errors import ChannelSyncError, RecordError, RetriableError
+from channel_sync.mapping import flatten
+from channel_sync.store import (
+    DELETED,
+    AuditEvent,
+    Direction,
+    Lease,
+    Link,
+    OutboxEntry,
+    OutboxStatus,
+    Store,
+    StoredRecord,
+    Transaction,
+)
+from channel_sync.sync.cycle_scope import Hub, can_stamp
+from channel_sync.sync.fields import ID_PATH
+from channel_sync.sync.routing import NOT_YOURS, IsolationError
+from channel_sync.sync.runtime import ConnectionRuntime
+
+log = logging.getLogger("channel_sync.sync")
+
+#: Entries claimed per round; connectors split further (200 per Salesforce collection, 100 per
+#: HubSpot batch).
+CLAIM_SIZE = 1000
+#: Deliveries of one entry before a retriable error becomes permanent.
+MAX_ATTEMPTS = 8
+_BACKOFF_START = timedelta(seconds=30)
+_BACKOFF_CAP = timedelta(hours=1)
+
+
+class StampUnsupportedError(RecordError):
+    """The record was created in the CRM without its canonical id, and this connector cannot
+    address a record by remote id to set it."""
+
+
+def backoff(attempts: int) -> timedelta:
+    delay: timedelta = _BACKOFF_START * (2 ** max(0, attempts - 1))
+    return min(_BACKOFF_CAP, delay)
+
+
+@dataclass
+class DrainOutcome:
+    written: int = 0
+    failed: int = 0
+    requeued: int = 0
+    settled: int = 0
+
+
+@dataclass
+class _Job:
+    """One deal's write: the entries it settles, and what is sent."""
+
+    canonical_id: str
+    entries: list[OutboxEntry]
+    values: dict[str, Any] = field(default_factory=dict)
+    wire: dict[str, Any] = field(default_factory=dict)
+    link: Link | None = None
+    stamp: str | None = None
+    #: Fields under review: never written until someone decides.
+    review: frozenset[str] = frozenset()
+
+    @property
+    def on_hold(self) -> bool:
+        """A delete-versus-edit conflict holds the whole deal."""
+        return DELETED in self.review
+
+    def op(self) -> Upsert:
+        if self.stamp is None:
+            return Upsert(key=self.canonical_id, fields=self.wire)
+        factory: Callable[..., Upsert] = Upsert
+        return factory(key=self.canonical_id, fields=self.wire, remote_id=self.stamp)
+
+
+class Drainer:
+    def __init__(
+        self,
+        hub: Hub,
+        runtime: ConnectionRuntime,
+        store: Store,
+        lease: Lease,
+        *,
+        run_id: int | None,
+        stop: threading.Event,
+    ) -> None:
+        self.hub = hub
+        self.rt = runtime
+        self.name = runtime.name
+        self.facts = hub.facts[runtime.name]
+        self.store = store
+        self.lease = lease
+        self.run_id = run_id
+        self.stop = stop
+        self.out = DrainOutcome()
+
+    # -- settle -----------------------------------------------------------------------------
+
+    def settle(self) -> int:
+        """Confirm or re-queue every entry a crashed drain left IN_FLIGHT; returns how many."""
+        entries = self.store.in_flight(self.name)
+        if not entries:
+            return 0
+        with self.store.read() as tx:
+            jobs, refused = self._prepare(tx, entries)
+        keys = [job.canonical_id for job in jobs]
+        remote = self.rt.connector.read_by_keys(self.rt.mapping.object_name, keys) if keys else {}
+        id_field = self.rt.mapping.keys.remote_id
+        with self.store.unit_of_work(self.lease) as uow:
+            self._settle_refused(uow, refused)
+            for job in jobs:
+                found = remote.get(job.canonical_id)
+                if found is not None and self.facts.remote_holds(job.wire, found):
+                    self._confirm(uow, job, str(found.get(id_field) or "") or None)
+                else:
+                    for entry in job.entries:
+                        uow.outbox.release(entry.id)
+                    self.out.requeued += len(job.entries)
+        self.out.settled += len(entries)
+        return len(entries)
+
+    # -- drain ------------------------------------------------------------------------------
+
+    def drain(self) -> DrainOutcome:
+        held: list[OutboxEntry] = []
+        try:
+            while not self.stop.is_set():
+                batch = self.store.claim_outbox(self.name, CLAIM_SIZE)
+                if not batch.entries:
+                    break
+                held.extend(self._deliver(batch.entries))
+        finally:
+            if held:
+                with self.store.unit_of_work(self.lease) as uow:
+                    for entry in held:
+                        uow.outbox.release(entry.id)
+        return self.out
+
+    def _deliver(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
+        """Send one claimed batch; returns entries held back (their deal is under review)."""
+        with self.store.read() as tx:
+            jobs, refused = self._prepare(tx, entries)
+        held = [e for j in jobs if j.on_hold for e in j.entries]
+        jobs = [j for j in jobs if not j.on_hold]
+        results: list[WriteResult] = []
+        if jobs:
+            try:
+                results = self.rt.connector.write_batch(
+                    self.rt.mapping.object_name, [job.op() for job in jobs]
+                )
+            except ChannelSyncError:
+                # Whether any of it landed is unknown: every entry goes back to pending and is
+                # re-sent (upserts by key are idempotent); the caller parks or fails the cycle.
+                with self.store.unit_of_work(self.lease) as uow:
+                    self._settle_refused(uow, refused)
+                    for entry in [*held, *(e for j in jobs for e in j.entries)]:
+                        uow.outbox.release(entry.id)
+                raise
+        with self.store.unit_of_work(self.lease) as uow:
+            self._settle_refused(uow, refused)
+            for job, result in zip(jobs, results, strict=True):
+                self._settle_result(uow, job, result)
+        return held
+
+    def _settle_result(self, uow: Transaction, job: _Job, result: WriteResult) -> None:
+        if result.ok:
+            self._confirm(uow, job, result.remote_id)
+            return
+        error = result.error or RetriableError("the write failed without an error")
+        retriable = isinstance(error, RetriableError)
+        for entry in job.entries:
+            settled = uow.outbox.fail(
+                entry.id,
+                str(error),
+                retriable=retriable,
+                retry_at=self.hub.clock.now() + backoff(entry.attempts),
+                max_attempts=MAX_ATTEMPTS,
+            )
+            if settled.status is OutboxStatus.FAILED:
+                self.out.failed += 1
+                uow.failures.record(self.name, error, canonical_id=job.canonical_id)
+            else:
+                self.out.requeued += 1
+
+    # -- shared -----------------------------------------------------------------------------
+
+    def _prepare(
+        self, tx: Transaction, entries: Iterable[OutboxEntry]
+    ) -> tuple[list[_Job], list[tuple[list[OutboxEntry], RecordError | None]]]:
+        """Group entries per deal and build each write; refusals carry their error (``None``:
+        nothing to write, e.g. the deal was deleted)."""
+        grouped: dict[str, list[OutboxEntry]] = {}
+        for entry in entries:
+            grouped.setdefault(entry.canonical_id, []).append(entry)
+        records = tx.records.get_many(grouped)
+        links = tx.links.many_by_canonical(self.name, grouped)
+        review = tx.conflicts.open_fields(grouped)
+        jobs: list[_Job] = []
+        refused: list[tuple[list[OutboxEntry], RecordError | None]] = []
+        for cid, group in grouped.items():
+            job = _Job(cid, group, link=links.get(cid), review=frozenset(review.get(cid, ())))
+            try:
+                if self._build(job, records.get(cid)):
+                    jobs.append(job)
+                else:
+                    refused.append((group, None))
+            except RecordError as exc:
+                refused.append((group, exc))
+        return jobs, refused
+
+    def _build(self, job: _Job, stored: StoredRecord | None) -> bool:
+        if stored is None:
+            msg = "the deal is not in the hub"
+            raise RecordError(msg)
+        partners = {stored.partner_id, *(e.partner_id for e in job.entries)}
+        if len(partners) != 1 or not self.hub.routes.may_see(self.name, stored.partner_id):
+            log.warning("refused a write to %s: %s", self.name, NOT_YOURS)
+            raise IsolationError(NOT_YOURS)
+        link = job.link
+        if stored.is_deleted or (link is not None and link.base.get(DELETED)):
+            return False
+        if job.on_hold:
+            return True
+        writable = self.facts.writable - job.review
+        if link is None:
+            paths = set(writable)
+        else:
+            paths = {p for e in job.entries for p in e.fields if p in writable or p == ID_PATH}
+        if not paths:
+            return False
+        flat = flatten(stored.opportunity)
+        job.values = {p: flat.get(p) for p in sorted(paths) if p != ID_PATH}
+        job.wire = self.facts.outbound(job.canonical_id, job.values)
+        if link is not None and link.remote_id and ID_PATH not in link.base:
+            if not can_stamp():
+                msg = (
+                    "the record was created in the CRM without its canonical id and this "
+                    "connector cannot set it on an existing record"
+                )
+                raise StampUnsupportedError(msg)
+            job.stamp = link.remote_id
+        return True
+
+    def _settle_refused(
+        self, uow: Transaction, refused: Sequence[tuple[list[OutboxEntry], RecordError | None]]
+    ) -> None:
+        for group, error in refused:
+            for entry in group:
+                if error is None:
+                    uow.outbox.confirm(entry.id)
+                    continue
+                uow.outbox.fail(entry.id, str(error), retriable=False)
+                self.out.failed += 1
+            if error is not None:
+                uow.failures.record(self.name, error, canonical_id=group[0].canonical_id)
+
+    def _confirm(self, uow: Transaction, job: _Job, remote_id: str | None) -> None:
+        for entry in job.entries:
+            uow.outbox.confirm(entry.id)
+        base = self.facts.round_trip(job.values)
+        base[ID_PATH] = job.canonical_id
+        link = uow.links.by_canonical(self.name, job.canonical_id)
+        if link is None:
+            uow.links.link(
+                self.name, job.canonical_id, remote_id, base=base, written=job.values
+            )
+        else:
+            if remote_id and link.remote_id != remote_id:
+                uow.links.set_remote_id(self.name, job.canonical_id, remote_id)
+            uow.links.update(self.name, job.canonical_id, base=base, written=job.values)
+        uow.failures.clear(self.name, canonical_id=job.canonical_id)
+        uow.audit.append(self._events(job, link, remote_id))
+        self.out.written += 1
+
+    def _events(self, job: _Job, link: Link | None, remote_id: str | None) -> list[AuditEvent]:
+        before: Mapping[str, Any] = {}
+        if link is not None:
+            before = {**link.base, **link.written}
+        return [
+            AuditEvent(
+                actor="channel-sync",
+                source_system="channel-sync",
+                direction=Direction.OUTBOUND,
+                canonical_id=job.canonical_id,
+                connection=self.name,
+                external_key=remote_id,
+                field=path,
+                old_value=before.get(path),
+                new_value=value,
+                run_id=self.run_id,
+                decision="written",
+            )
+            for path, value in job.values.items()
+            if link is None or before.get(path) != value
+        ]
