@@ -7,7 +7,20 @@ from __future__ import annotations
 
 import typer
 
-from channel_sync.cli import config, mappings, sandbox, schema
+from channel_sync.cli import (
+    audit,
+    config,
+    conflicts,
+    demo,
+    mappings,
+    match,
+    pipeline,
+    run,
+    sandbox,
+    schema,
+    status,
+    sync,
+)
 
 
 def attach(app: typer.Typer) -> None:
@@ -16,3 +29,11 @@ def attach(app: typer.Typer) -> None:
     config.attach(app)
     sandbox.attach(app)
     mappings.attach(app)
+    sync.attach(app)
+    status.attach(app)
+    conflicts.attach(app)
+    audit.attach(app)
+    match.attach(app)
+    run.attach(app)
+    pipeline.attach(app)
+    demo.attach(app)
