@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -10,6 +11,7 @@ from rich.table import Table
 from channel_sync.cli.sync import ENV_FILE, JSON, PROJECT, console, guarded, print_json, show
 from channel_sync.cli.sync import workspace as open_ws
 from channel_sync.clock import default_clock
+from channel_sync.scheduler import read_schedule
 from channel_sync.sync.status import ConnectionHealth, connection_health
 
 
@@ -24,7 +26,8 @@ def _lag(seconds: float | None) -> str:
 def _table(rows: list[ConnectionHealth]) -> Table:
     table = Table(title="connections")
     for column in ("connection", "role", "partner", "state", "last run", "lag", "pending",
-                   "failed writes", "failed records", "conflicts", "api used/left", "error"):
+                   "failed writes", "failed records", "conflicts", "api used/left", "next run",
+                   "error"):
         table.add_column(column)
     for h in rows:
         api = "-" if h.api_used is None else f"{h.api_used}/{h.api_left}"
@@ -32,7 +35,9 @@ def _table(rows: list[ConnectionHealth]) -> Table:
             h.connection, h.role, h.partner_id or "-", h.state,
             show(h.last_run.isoformat(timespec="seconds") if h.last_run else None),
             _lag(h.lag_seconds), str(h.pending + h.in_flight), str(h.failed_writes),
-            str(h.failed_records), str(h.conflicts), api, h.last_error or "",
+            str(h.failed_records), str(h.conflicts), api,
+            show(h.next_run.isoformat(timespec="seconds") if h.next_run else None),
+            h.last_error or "",
         )
     return table
 
@@ -43,6 +48,9 @@ def status_command(
     """Last run, lag, pending writes, failures, conflicts and API allowance per connection."""
     with open_ws(project, env_file, offline=True) as ws:
         rows = guarded(lambda: connection_health(ws.store, ws.runtimes, default_clock()))
+        plan = read_schedule(ws.project_dir)
+    if plan is not None:
+        rows = [replace(h, next_run=plan.next_run(h.connection)) for h in rows]
     if as_json:
         print_json({"connections": [h.to_json() for h in rows]})
     else:
