@@ -133,6 +133,28 @@ def test_stop_ends_the_cycle_at_a_safe_point(world: World) -> None:
         assert tx.outbox.counts()[VENDOR]  # the drain did not run
 
 
+def test_stop_is_sticky_until_resume(world: World) -> None:
+    create(world, PARTNER_A, "cs_stop_2", name="Sticky", amount="1")
+    world.settle()
+    world.engine.stop()
+    since = positions(world)
+    report = world.engine.run_cycle(PARTNER_A)
+    assert report.status is CycleStatus.STOPPED
+    assert [r.status for r in world.engine.sync_once()] == [CycleStatus.STOPPED] * 3
+    assert world.engine.reconcile(PARTNER_A).stopped
+    assert writes(world, since) == {VENDOR: 0, PARTNER_A: 0, PARTNER_B: 0}
+    with world.store.read() as tx:
+        assert tx.records.count() == 0
+        assert tx.runs.latest(PARTNER_A) is None  # the lease was never taken, no run began
+    # A new engine starts without the request; the old one runs again after resume().
+    fresh = SyncEngine(world.runtimes, world.store, clock=world.clock)
+    assert fresh.run_cycle(PARTNER_A).status is CycleStatus.OK
+    world.engine.resume()
+    assert not world.engine.stopping
+    assert {r.status for r in world.sync(1)} == {CycleStatus.OK}
+    assert world.vendor.by_key("cs_stop_2") is not None
+
+
 class Numbering:
     """Gives every new submission a registration number; refuses a forbidden customer."""
 
@@ -278,3 +300,31 @@ def test_status_reports_each_connection(world: World) -> None:
         stored = tx.records.get("cs_status_1")
     assert stored is not None
     assert flatten(stored.opportunity)["amount"] is not None
+
+
+def test_a_needed_reconcile_is_recorded_until_one_completes(world: World) -> None:
+    create(world, PARTNER_A, "cs_gap_1", name="Gap", amount="1")
+    world.sync(2)
+    vendor = world.vendor.by_key("cs_gap_1")
+    assert vendor is not None
+    world.vendor.delete(str(vendor["Id"]))
+    # The vendor org's delete log keeps 15 days: after that the deletion can only be found by
+    # comparing key sets.
+    world.clock.advance(timedelta(days=16))
+    report = world.cycle(VENDOR)
+    assert report.status is CycleStatus.OK
+    assert report.reconcile_needed is not None
+    assert "full reconcile" in report.reconcile_needed
+    [row] = [h for h in connection_health(world.store, world.runtimes, world.clock)
+             if h.connection == VENDOR]
+    assert (row.state, row.reconcile_needed) == ("reconcile_needed", report.reconcile_needed)
+    # A restarted engine still sees the request (the cursor has moved on since).
+    restarted = SyncEngine(world.runtimes, world.store, clock=world.clock)
+    world.settle()
+    assert restarted.run_cycle(VENDOR).reconcile_needed == report.reconcile_needed
+    found = restarted.reconcile(VENDOR)
+    assert found.missing_remote == ["cs_gap_1"]
+    assert not found.stopped
+    [row] = [h for h in connection_health(world.store, world.runtimes, world.clock)
+             if h.connection == VENDOR]
+    assert (row.state, row.reconcile_needed) == ("healthy", None)

@@ -95,10 +95,6 @@ def test_a_partner_deleting_its_deal_withdraws_the_registration(world: DemoWorld
     assert vendor_row(world, canonical)["Registration_Status__c"] == "Withdrawn"
 
 
-@pytest.mark.xfail(
-    reason="engine: a linked record that leaves the scope is refused, not merged "
-    "(src/channel_sync/sync/ENGINE_NOTES.md, workflow item 2)"
-)
 def test_unticking_the_register_box_withdraws_the_registration(world: DemoWorld) -> None:
     deal_id, canonical = register_a(world, "Wrenfield Bakeries", "wrenfield.example")
     world.rep_a.update(deal_id, {"channel_sync_register": "false"})
@@ -148,10 +144,6 @@ def test_a_partner_cannot_mark_its_own_deal_engaged(world: DemoWorld) -> None:
     assert vendor_row(world, canonical)["Co_Sell_Status__c"] != "Engaged"
 
 
-@pytest.mark.xfail(
-    reason="engine: the partner's first co-sell value never reaches the rules while the link "
-    "has no base for it (src/channel_sync/sync/ENGINE_NOTES.md, 'Found by the demo story' 1)"
-)
 def test_a_partner_engaging_itself_is_a_visible_error(world: DemoWorld) -> None:
     deal_id, canonical = register_a(world, "Tanager Looms", "tanager.example")
     world.rep_a.update(deal_id, {"channel_sync_co_sell_status": "engaged"})

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from channel_sync.connectors import Cursor, Page
 from channel_sync.errors import BudgetExhaustedError, ChannelSyncError, RetriableError
@@ -37,6 +38,9 @@ LEASE_TTL = timedelta(minutes=10)
 #: How often a page transaction is retried when another cycle touched the same deals.
 PAGE_ATTEMPTS = 5
 CURSOR_EXTRA = "cursor"
+#: Set when a connector said incremental reads may have missed data; cleared by a completed
+#: reconciliation.
+RECONCILE_EXTRA = "reconcile_needed"
 
 _RUN_STATUS = {
     CycleStatus.OK: RunStatus.SUCCEEDED,
@@ -61,11 +65,37 @@ def load_cursor(tx: Transaction, connection: str) -> Cursor | None:
     return Cursor.from_json(state.extras[CURSOR_EXTRA])
 
 
-def save_cursor(tx: Transaction, connection: str, cursor: Cursor) -> None:
-    state = CursorState(
-        modstamp=cursor.modstamp, last_id=cursor.id, extras={CURSOR_EXTRA: cursor.to_json()}
-    )
-    tx.cursors.save(connection, state)
+def reconcile_flag(tx: Transaction, connection: str) -> str | None:
+    """Why a full reconciliation of the connection is due, or ``None`` when none is."""
+    state = tx.cursors.get(connection)
+    flag = state.extras.get(RECONCILE_EXTRA) if state is not None else None
+    return str(flag) if flag else None
+
+
+def save_cursor(
+    tx: Transaction, connection: str, cursor: Cursor, *, reconcile_needed: str | None = None
+) -> None:
+    """Move the cursor; a pending reconciliation request is kept (or set) alongside it.
+
+    The request lives with the cursor, in the page's transaction, because moving the cursor
+    past a gap is exactly what makes the reconciliation necessary: it must survive a restart
+    until a full reconciliation has run.
+    """
+    flag = reconcile_needed or reconcile_flag(tx, connection)
+    extras: dict[str, Any] = {CURSOR_EXTRA: cursor.to_json()}
+    if flag:
+        extras[RECONCILE_EXTRA] = flag
+    tx.cursors.save(connection, CursorState(modstamp=cursor.modstamp, last_id=cursor.id,
+                                            extras=extras))
+
+
+def clear_reconcile_flag(tx: Transaction, connection: str) -> None:
+    state = tx.cursors.get(connection)
+    if state is None or RECONCILE_EXTRA not in state.extras:
+        return
+    extras = {k: v for k, v in state.extras.items() if k != RECONCILE_EXTRA}
+    tx.cursors.save(connection, CursorState(modstamp=state.modstamp, last_id=state.last_id,
+                                            extras=extras))
 
 
 class DryRunEnd(Exception):  # noqa: N818 - control flow, never escapes the engine
@@ -177,6 +207,7 @@ class Cycle:
             self.report.settled += self.drainer.settle()
         with self.store.read() as tx:
             cursor = load_cursor(tx, self.name)
+            self.report.reconcile_needed = reconcile_flag(tx, self.name)
         for page in self.rt.connector.read_changes(self.rt.mapping.object_name, cursor):
             self._add(self.commit_page(page, save=True))
             if page.reconcile_needed:
@@ -226,7 +257,7 @@ class Cycle:
         with self.store.unit_of_work(self.lease) as uow:
             outcome = PageMerger(self.hub, self.rt, uow, run_id=run_id, plan=False).merge(page)
             if save:
-                save_cursor(uow, self.name, page.cursor)
+                save_cursor(uow, self.name, page.cursor, reconcile_needed=page.reconcile_needed)
         return outcome
 
     def _add(self, outcome: PageOutcome) -> None:

@@ -64,7 +64,6 @@ class SyncEngine:
         A report with ``reconcile_needed`` asks the caller (the scheduler, the CLI) to run
         :meth:`reconcile` for the connection: incremental reads may have missed something.
         """
-        self._stop.clear()
         [report] = self._run([connection], dry_run=dry_run)
         return report
 
@@ -72,13 +71,24 @@ class SyncEngine:
         self, connections: Sequence[str] | None = None, *, dry_run: bool = False
     ) -> list[CycleReport]:
         """Every read phase, then every drain phase: one call moves a change end to end."""
-        self._stop.clear()
         names = list(connections) if connections else list(self.hub.runtimes)
         return self._run(names, dry_run=dry_run)
 
     def stop(self) -> None:
-        """Ask running cycles to stop at the next safe point (between pages or batches)."""
+        """Ask running cycles to stop at the next safe point (between pages or batches).
+
+        The request stays until :meth:`resume`: a cycle that starts after it (one the
+        scheduler fired just as SIGTERM arrived) stops before taking its lease.
+        """
         self._stop.set()
+
+    def resume(self) -> None:
+        """Let cycles run again after :meth:`stop`."""
+        self._stop.clear()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
 
     def _run(self, names: Sequence[str], *, dry_run: bool) -> list[CycleReport]:
         self._check_names(names)
@@ -101,7 +111,8 @@ class SyncEngine:
         ]
         try:
             for cycle in cycles:
-                cycle.begin()
+                if not self._stop.is_set():
+                    cycle.begin()
             for cycle in cycles:
                 if not self._stop.is_set():
                     cycle.read_phase()
@@ -130,9 +141,12 @@ class SyncEngine:
         Raises :class:`LeaseHeldError` when another runner holds the connection.
         """
         self._check_names([connection])
+        report = ReconcileReport(connection=connection)
+        if self._stop.is_set():
+            report.stopped = True
+            return report
         cycle = Cycle(self.hub, self.store, connection, holder=self.holder, stop=self._stop)
         cycle.begin()
-        report = ReconcileReport(connection=connection)
         try:
             if cycle.lease is None:
                 raise LeaseHeldError(cycle.report.error or "the connection is busy")

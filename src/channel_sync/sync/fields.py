@@ -14,9 +14,10 @@ from functools import cached_property
 from typing import Any
 
 from channel_sync.errors import RecordError
-from channel_sync.mapping import CompiledMapping
+from channel_sync.mapping import CompiledMapping, flatten
 from channel_sync.mapping.flat import nullable_paths
 from channel_sync.mapping.wire import decoder
+from channel_sync.model import Opportunity
 from channel_sync.store import DELETED
 from channel_sync.sync.merge import FieldPolicy
 
@@ -28,6 +29,20 @@ NEVER_INBOUND = frozenset({ID_PATH, "partner_id", DELETED})
 
 def _empty(value: Any) -> bool:
     return value is None or value in ("", [])
+
+
+_REQUIRED_ONLY = {ID_PATH: "x", "name": "x"}
+
+
+def model_defaults() -> dict[str, Any]:
+    """The value the model gives each path that cannot be empty when nothing sets it.
+
+    An empty remote value at such a path (a co-sell picklist never touched, a products field
+    never filled) stands for this default: it is what the hub holds for that record.
+    """
+    nullable = nullable_paths()
+    flat = flatten(Opportunity.model_validate(_REQUIRED_ONLY))
+    return {p: v for p, v in flat.items() if p not in nullable and p not in _REQUIRED_ONLY}
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,16 @@ class MappingFacts:
             for c in self.mapping.fields
             if c.canonical and c.read is not None and c.write is not None
         )
+
+    @cached_property
+    def empty_reads(self) -> dict[str, Any]:
+        """Readable paths with a model default, and what an empty remote value there stands for.
+
+        A link's base must hold a value for these even when the remote gave none: otherwise the
+        remote's first real value (a partner's co-sell request) compares with "no base" and
+        looks like both sides moved, and the field's authority silently keeps the default.
+        """
+        return {p: v for p, v in model_defaults().items() if p in self.readable}
 
     @cached_property
     def policies(self) -> dict[str, FieldPolicy]:
@@ -106,7 +131,11 @@ class MappingFacts:
             echoed = self.inbound(self.mapping.outbound(values))
         except RecordError:
             return {p: v for p, v in values.items() if p in self.readable}
-        return {p: echoed[p] for p in values if p in echoed and p in self.readable}
+        out = {p: echoed[p] for p in values if p in echoed and p in self.readable}
+        for path in self.mirrored & set(values):
+            if path not in out and path in self.empty_reads:
+                out[path] = self.empty_reads[path]  # written as an empty value, read as default
+        return out
 
     def remote_holds(self, expected: Mapping[str, Any], remote: Mapping[str, Any]) -> bool:
         """Whether ``remote`` holds every written field of ``expected`` (wire forms compared

@@ -1,9 +1,11 @@
 """The read half of a cycle: one page of remote changes merged into the hub in one transaction.
 
 Per record: find its deal (link by remote id, else by the canonical id it carries), check the
-tenant boundary and the mapping's scope, translate, merge every field three ways against the
-link's base, check the registration lifecycle, run the hub rules, then write the deal, the new
-base, outbox entries for every other connection that should see it, conflicts and audit events.
+tenant boundary and the mapping's scope (an unlinked record outside it is skipped; a linked one
+that left it is still merged, so unticking "register" withdraws), translate, merge every field
+three ways against the link's base, check the registration lifecycle, run the hub rules, then
+write the deal, the new base, outbox entries for every other connection that should see it,
+conflicts and audit events.
 Each record runs in a savepoint: a record-level error undoes that record only and lands in the
 failed-record index, and the rest of the page commits with the page's cursor.
 """
@@ -39,10 +41,6 @@ from channel_sync.sync.report import PlanAction, PlanItem
 from channel_sync.sync.runtime import ConnectionRuntime
 
 ID = "id"
-
-
-class LeftScopeError(RecordError):
-    """A linked record no longer matches the mapping's scope; its changes are not synced."""
 
 
 @dataclass
@@ -149,13 +147,12 @@ class PageMerger:
             raise RecordError(msg)
         if stored is not None:
             self.hub.routes.check(self.name, stored.partner_id)
-        if not self.rt.mapping.in_scope(record):
-            if link is None:
-                self.out.skipped += 1
-                self.note(PlanAction.SKIPPED, key, item.remote_id, message="out of scope")
-                return
-            msg = "the record left the mapping's scope; its changes are no longer synced"
-            raise LeftScopeError(msg)
+        if link is None and not self.rt.mapping.in_scope(record):
+            self.out.skipped += 1
+            self.note(PlanAction.SKIPPED, key, item.remote_id, message="out of scope")
+            return
+        # A linked record that left the scope is still merged: leaving it is itself a change
+        # the mapping reads (a partner unticking "register" withdraws the registration).
         values = self.facts.inbound(record)
         if stored is not None and stored.is_deleted:
             self._edit_after_delete(item, stored, values)
@@ -183,11 +180,7 @@ class PageMerger:
         elif delta:
             assert stored is not None
             self.tx.records.update(after, expected_version=stored.version)
-        if key is not None:
-            agreed[ID] = cid
-        if link is not None and link.base.get(DELETED):
-            agreed[DELETED] = False  # the deleted copy is back (re-created with its id)
-        self._save_link(item, cid, agreed, stamp)
+        self._save_link(item, cid, self._new_base(item, cid, agreed, values, base), stamp)
         self._conflicts(cid, decisions, after)
         push_back = {d.path for d in decisions if d.outcome is Outcome.HUB_WINS}
         stamp_key = key is None and can_stamp()
@@ -204,6 +197,25 @@ class PageMerger:
             self.tx.failures.clear(self.name, remote_id=item.remote_id)
         else:
             self._fail(item.remote_id, cid, refusal)
+
+    def _new_base(
+        self,
+        item: _Found,
+        cid: str,
+        agreed: dict[str, Any],
+        values: Mapping[str, Any],
+        base: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """What the link now agrees on: the agreed fields, plus what an empty remote value
+        stands for (the model's default) at readable paths the base never held."""
+        for path, default in self.facts.empty_reads.items():
+            if path not in values and path not in base:
+                agreed[path] = default
+        if item.key is not None:
+            agreed[ID] = cid
+        if item.link is not None and item.link.base.get(DELETED):
+            agreed[DELETED] = False  # the deleted copy is back (re-created with its id)
+        return agreed
 
     def _build(self, before: Opportunity | None, changes: dict[str, Any], cid: str) -> Opportunity:
         try:

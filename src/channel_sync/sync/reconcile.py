@@ -21,7 +21,7 @@ from channel_sync.connectors import RemoteRecord
 from channel_sync.errors import RecordError
 from channel_sync.mapping import flatten
 from channel_sync.store import DELETED, Link, Transaction
-from channel_sync.sync.cycle import Cycle
+from channel_sync.sync.cycle import Cycle, clear_reconcile_flag
 from channel_sync.sync.fields import MappingFacts
 from channel_sync.sync.report import ReconcileReport
 
@@ -44,6 +44,9 @@ def reconcile_cycle(cycle: Cycle) -> ReconcileReport:
             if key:
                 by_key[key] = remote_id
         gone.update(d.remote_id for d in page.deletions)
+        if cycle.stop.is_set():
+            report.stopped = True  # the key set is partial: comparing it would report ghosts
+            return report
     report.remote_records = len(remote)
     facts = cycle.hub.facts[name]
 
@@ -74,6 +77,7 @@ def reconcile_cycle(cycle: Cycle) -> ReconcileReport:
     assert cycle.lease is not None
     with cycle.store.unit_of_work(cycle.lease) as uow:
         check(uow)
+        clear_reconcile_flag(uow, name)
     return report
 
 

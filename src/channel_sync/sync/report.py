@@ -59,7 +59,7 @@ class CycleReport:
     status: CycleStatus = CycleStatus.OK
     plan: list[PlanItem] = field(default_factory=list)
     error: str | None = None
-    #: Records skipped because they are out of scope (linked ones that left scope are failures).
+    #: Unlinked records skipped because they are out of scope (linked ones are still merged).
     skipped: int = 0
     #: IN_FLIGHT entries settled at the start of the cycle (confirmed, re-queued).
     settled: int = 0
@@ -124,6 +124,9 @@ class ReconcileReport:
     unknown_remote: int = 0
     requeued: int = 0
     api_calls: int = 0
+    #: The engine was asked to stop: the comparison ended early (or never started) and the
+    #: lists above are incomplete.
+    stopped: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,6 +13,7 @@ from typing import Any
 
 from channel_sync.clock import Clock
 from channel_sync.store import OutboxStatus, Run, RunStatus, Store
+from channel_sync.sync.cycle import reconcile_flag
 from channel_sync.sync.runtime import ConnectionRuntime
 
 #: How many recent runs are looked at for the last successful one.
@@ -24,7 +25,9 @@ class ConnectionHealth:
     connection: str
     role: str
     partner_id: str | None
-    state: str  # healthy | parked | failing | never_run
+    #: healthy | parked | failing | never_run | reconcile_needed (an otherwise healthy
+    #: connection whose incremental reads may have missed data until a full reconcile runs)
+    state: str
     last_run: datetime | None = None
     last_status: str | None = None
     last_error: str | None = None
@@ -38,6 +41,8 @@ class ConnectionHealth:
     api_used: int | None = None
     api_limit: int | None = None
     next_run: datetime | None = None
+    #: Why a full reconciliation is due (the connector's words), until one completes.
+    reconcile_needed: str | None = None
 
     @property
     def api_left(self) -> int | None:
@@ -99,6 +104,9 @@ def connection_health(
                 api_used=usage.get("api_used"),
                 api_limit=usage.get("api_limit"),
             )
+            health.reconcile_needed = reconcile_flag(tx, name)
+            if health.reconcile_needed and health.state == "healthy":
+                health.state = "reconcile_needed"
             if health.last_success is not None:
                 health.lag_seconds = max(0.0, (now - health.last_success).total_seconds())
             rows.append(health)
