@@ -168,12 +168,9 @@ def test_co_sell_engagement_reaches_the_partner(
     assert a["channel_sync_co_sell_status"] == "engaged"
     assert a["channel_sync_vendor_rep"] == story.VENDOR_REP
     assert a["channel_sync_co_sell_notes"] == "Security team wants a SOC 2 walkthrough."
+    assert a["channel_sync_next_step"] == "Joint executive briefing"
 
 
-@pytest.mark.xfail(
-    reason="engine: an empty first read leaves no base, so the partner's request is dropped "
-    "(src/channel_sync/sync/ENGINE_NOTES.md, 'Found by the demo story' 1)"
-)
 def test_the_partners_co_sell_request_reaches_the_vendor(results: dict[str, StepResult]) -> None:
     assert results["co_sell"].facts["vendor_requested"] == "Requested"
 

@@ -131,12 +131,13 @@ def _co_sell(facts: Mapping[str, Any]) -> RenderableType:
     a = facts["partner_a_kestrel"]
     return _table(
         "partner A's HubSpot deal",
-        ("deal", "co-sell", "vendor rep", "notes"),
+        ("deal", "co-sell", "vendor rep", "next step", "notes"),
         [
             (
                 a.get("dealname"),
                 a.get("channel_sync_co_sell_status"),
                 a.get("channel_sync_vendor_rep"),
+                a.get("channel_sync_next_step"),
                 a.get("channel_sync_co_sell_notes"),
             )
         ],

@@ -160,5 +160,6 @@ _TEXT_PROPERTIES = [
     "channel_sync_customer_domain",
     "channel_sync_decision_reason",
     "channel_sync_co_sell_notes",
+    "channel_sync_next_step",
     "channel_sync_registration_number",
 ]

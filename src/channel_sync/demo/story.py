@@ -27,6 +27,7 @@ HS_FIELDS = (
     "channel_sync_decision_reason",
     "channel_sync_co_sell_status",
     "channel_sync_vendor_rep",
+    "channel_sync_next_step",
     "channel_sync_co_sell_notes",
 )
 PARTNER_SF_FIELDS = (

@@ -30,6 +30,7 @@ CUSTOM = {
     "channel_sync_decision_reason": "string",
     "channel_sync_co_sell_status": "enumeration",
     "channel_sync_vendor_rep": "string",
+    "channel_sync_next_step": "string",
     "channel_sync_co_sell_notes": "string",
     "channel_sync_customer_name": "string",
     "channel_sync_customer_domain": "string",

@@ -207,6 +207,7 @@ def _custom() -> list[PropertyDef]:
             options=_options(CO_SELL_STATUSES),
         ),
         custom("channel_sync_vendor_rep", "Vendor rep", "string", "text"),
+        custom("channel_sync_next_step", "Vendor next step", "string", "text"),
         custom("channel_sync_co_sell_notes", "Co-sell notes", "string", "textarea"),
         custom("channel_sync_customer_name", "End customer", "string", "text"),
         custom("channel_sync_customer_domain", "End customer domain", "string", "text"),

@@ -218,6 +218,7 @@ _CUSTOM: tuple[FieldSpec, ...] = (
     ),
     _pick("Vendor_Co_Sell_Status__c", "Vendor Co-Sell Status", CO_SELL_STATUSES, restricted=True),
     _text("Vendor_Co_Sell_Rep__c", "Vendor Co-Sell Rep", 80, "email"),
+    _text("Vendor_Co_Sell_Next_Step__c", "Vendor Co-Sell Next Step", 255),
     _text("Vendor_Co_Sell_Notes__c", "Vendor Co-Sell Notes", 32000, "textarea"),
 )
 
