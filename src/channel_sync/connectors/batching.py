@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
-from channel_sync.connectors.protocol import Upsert, WriteResult
+from channel_sync.connectors.protocol import Delete, Upsert, WriteOp, WriteResult
 from channel_sync.connectors.retry import RetryPolicy
 from channel_sync.errors import ChannelSyncError, RateLimitedError, RecordError, RetriableError
 
@@ -108,4 +108,42 @@ def settle(
             break
         sleep(max(wait, policy.backoff(round_no, jitter)))
         pending = retry
+    return [r for r in results if r is not None]
+
+
+def apply_ops(
+    ops: Sequence[WriteOp],
+    *,
+    chunk_size: int,
+    upsert: Callable[[Sequence[Upsert]], list[WriteResult]],
+    delete: Callable[[Sequence[Delete]], list[WriteResult]],
+    policy: RetryPolicy,
+    attempts: int,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> list[WriteResult]:
+    """Apply a connector's write operations; one result per operation, in input order.
+
+    Upserts go in rounds with no key twice (so repeated keys apply in order), in chunks of
+    ``chunk_size``, each settled (retriable per-record failures re-sent); deletes go last.
+    """
+    results: list[WriteResult | None] = [None] * len(ops)
+    upserts = [(i, op) for i, op in enumerate(ops) if isinstance(op, Upsert)]
+    for round_ops in by_unique_key(upserts):
+        for chunk in chunked(round_ops, chunk_size):
+            answered = settle(
+                [op for _, op in chunk],
+                upsert,
+                policy=policy,
+                attempts=attempts,
+                sleep=sleep,
+                rng=rng,
+            )
+            for (index, _), result in zip(chunk, answered, strict=True):
+                results[index] = result
+    deletes = [(i, op) for i, op in enumerate(ops) if isinstance(op, Delete)]
+    if deletes:
+        done = delete([op for _, op in deletes])
+        for (index, _), result in zip(deletes, done, strict=True):
+            results[index] = result
     return [r for r in results if r is not None]

@@ -23,7 +23,7 @@ from hubspot.crm.deals import (
 )
 
 from channel_sync.clock import Clock, default_clock
-from channel_sync.connectors.batching import by_unique_key, chunked, settle
+from channel_sync.connectors.batching import apply_ops, chunked
 from channel_sync.connectors.cursor import Cursor, CursorPolicy, PageAssembler, Stamped
 from channel_sync.connectors.hubspot.feed import (
     MAX_PAGE,
@@ -42,7 +42,6 @@ from channel_sync.connectors.protocol import (
     ObjectSpec,
     Page,
     RemoteRecord,
-    Upsert,
     WriteOp,
     WriteResult,
 )
@@ -202,29 +201,22 @@ class HubSpotConnector:
     def write_batch(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         spec = self._spec(object_name)
         description = self.describe(object_name)
-        results: list[WriteResult | None] = [None] * len(ops)
-        upserts = [(i, op) for i, op in enumerate(ops) if isinstance(op, Upsert)]
-        for round_ops in by_unique_key(upserts):
-            for chunk in chunked(round_ops, self.settings.batch_size):
-                answered = settle(
-                    [op for _, op in chunk],
-                    lambda part: self.writer.upsert(spec, description, part),
-                    policy=self.settings.retry,
-                    attempts=self.settings.record_retry_rounds,
-                    sleep=self._sleep,
-                    rng=self._rng,
-                )
-                for (index, _), result in zip(chunk, answered, strict=True):
-                    results[index] = result
-        deletes = [(i, op) for i, op in enumerate(ops) if isinstance(op, Delete)]
-        if deletes:
-            wanted = [op for _, op in deletes]
+
+        def delete(wanted: Sequence[Delete]) -> list[WriteResult]:
             unknown = [op.key for op in wanted if op.remote_id is None]
             located = self.read_by_keys(object_name, unknown) if unknown else {}
-            done = self.writer.delete(spec, wanted, located)
-            for (index, _), result in zip(deletes, done, strict=True):
-                results[index] = result
-        return [r for r in results if r is not None]
+            return self.writer.delete(spec, wanted, located)
+
+        return apply_ops(
+            ops,
+            chunk_size=self.settings.batch_size,
+            upsert=lambda part: self.writer.upsert(spec, description, part),
+            delete=delete,
+            policy=self.settings.retry,
+            attempts=self.settings.record_retry_rounds,
+            sleep=self._sleep,
+            rng=self._rng,
+        )
 
     def read_by_keys(self, object_name: str, keys: Sequence[str]) -> dict[str, RemoteRecord]:
         spec = self._spec(object_name)
