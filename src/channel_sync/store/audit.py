@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from channel_sync.clock import Clock
@@ -87,31 +87,33 @@ class AuditRepository:
         """Add events; ``engine_ts`` defaults to now. Returns how many were written."""
         now = self._clock.now()
         partners: dict[str, str | None] = {}
-        rows = []
+        rows: list[dict[str, object]] = []
         for event in events:
             if event.field is None and (event.old_value is not None or event.new_value is not None):
                 msg = "a record-level audit event carries no values; name the field"
                 raise ValueError(msg)
             rows.append(
-                AuditEventRow(
-                    actor=event.actor,
-                    source_system=event.source_system,
-                    direction=event.direction,
-                    canonical_id=event.canonical_id,
-                    partner_id=self._partner(event.canonical_id, partners),
-                    connection=event.connection,
-                    external_key=event.external_key,
-                    field=event.field,
-                    old_value=_encode(event.field, event.old_value),
-                    new_value=_encode(event.field, event.new_value),
-                    source_ts=as_utc_or_none(event.source_ts),
-                    engine_ts=as_utc(event.engine_ts) if event.engine_ts else now,
-                    run_id=event.run_id,
-                    decision=event.decision,
-                )
+                {
+                    "actor": event.actor,
+                    "source_system": event.source_system,
+                    "direction": str(event.direction),
+                    "canonical_id": event.canonical_id,
+                    "partner_id": self._partner(event.canonical_id, partners),
+                    "connection": event.connection,
+                    "external_key": event.external_key,
+                    "field": event.field,
+                    "old_value": _encode(event.field, event.old_value),
+                    "new_value": _encode(event.field, event.new_value),
+                    "source_ts": as_utc_or_none(event.source_ts),
+                    "engine_ts": as_utc(event.engine_ts) if event.engine_ts else now,
+                    "run_id": event.run_id,
+                    "decision": event.decision,
+                }
             )
-        self._session.add_all(rows)
-        self._session.flush()
+        if rows:
+            # One executemany, no ORM objects: a page's events cost one round trip, and the
+            # append-only trail never needs the rows back in the identity map.
+            self._session.execute(insert(AuditEventRow), rows)
         return len(rows)
 
     def for_record(self, canonical_id: str, *, limit: int = 1000) -> list[AuditEvent]:

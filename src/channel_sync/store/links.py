@@ -19,7 +19,8 @@ from channel_sync.clock import Clock
 from channel_sync.store.columns import as_utc_or_none
 from channel_sync.store.errors import DuplicateLinkError, MissingRowError
 from channel_sync.store.records import chunks
-from channel_sync.store.rows import record_row
+from channel_sync.store.rows import held_ids, record_row
+from channel_sync.store.session_cache import inserted_here, lookup_cache
 from channel_sync.store.tables import LinkRow
 from channel_sync.store.values import decode_fields, encode_fields
 
@@ -51,10 +52,26 @@ def _to_link(row: LinkRow) -> Link:
     )
 
 
+#: Most deals one cache miss loads the links of (the rest of the page in hand).
+READ_AHEAD = 2000
+_CANONICAL = "canonical"
+_REMOTE = "remote"
+
+
 class LinkRepository:
+    """Rows looked up once in a transaction are remembered (found or known absent), so the
+    page look-up, the merge and the drain's settle of the same deal cost one query, not three.
+    Only this repository writes links, and it keeps the cache in step with its writes."""
+
     def __init__(self, session: Session, clock: Clock) -> None:
         self._session = session
         self._clock = clock
+        self._cache = lookup_cache(session, "links")
+
+    def _remember(self, row: LinkRow) -> None:
+        self._cache[_CANONICAL, row.connection, row.canonical_id] = row
+        if row.remote_id is not None:
+            self._cache[_REMOTE, row.connection, row.remote_id] = row
 
     def by_remote(self, connection: str, remote_id: str) -> Link | None:
         row = self._row_by_remote(connection, remote_id)
@@ -73,7 +90,11 @@ class LinkRepository:
             )
             for row in self._session.scalars(query):
                 assert row.remote_id is not None
+                self._remember(row)
                 found[row.remote_id] = _to_link(row)
+            for remote_id in part:
+                if remote_id not in found:
+                    self._cache[_REMOTE, connection, remote_id] = None
         return found
 
     def many_by_canonical(self, connection: str, canonical_ids: Iterable[str]) -> dict[str, Link]:
@@ -83,7 +104,11 @@ class LinkRepository:
                 LinkRow.connection == connection, LinkRow.canonical_id.in_(part)
             )
             for row in self._session.scalars(query):
+                self._remember(row)
                 found[row.canonical_id] = _to_link(row)
+            for canonical_id in part:
+                if canonical_id not in found:
+                    self._cache[_CANONICAL, connection, canonical_id] = None
         return found
 
     def for_record(self, canonical_id: str) -> list[Link]:
@@ -112,12 +137,7 @@ class LinkRepository:
         if record is None:
             msg = f"cannot link unknown canonical record {canonical_id!r}"
             raise MissingRowError(msg)
-        clash = LinkRow.canonical_id == canonical_id
-        if remote_id is not None:
-            clash = or_(clash, LinkRow.remote_id == remote_id)
-        for existing in self._session.scalars(
-            select(LinkRow).where(LinkRow.connection == connection, clash)
-        ):
+        for existing in self._clashes(connection, canonical_id, remote_id):
             if existing.canonical_id == canonical_id:
                 msg = f"{canonical_id!r} is already linked on {connection!r}"
             else:
@@ -137,6 +157,7 @@ class LinkRepository:
         )
         self._session.add(row)
         self._session.flush()
+        self._remember(row)
         return _to_link(row)
 
     def update(
@@ -163,7 +184,8 @@ class LinkRepository:
         if remote_modstamp is not None:
             row.remote_modstamp = as_utc_or_none(remote_modstamp)
         row.updated_at = self._clock.now()
-        self._session.flush()
+        # No flush: the change goes out with the next query's autoflush or the commit, so a
+        # batch of base updates costs one flush rather than one each.
         return _to_link(row)
 
     def set_remote_id(self, connection: str, canonical_id: str, remote_id: str) -> Link:
@@ -173,9 +195,12 @@ class LinkRepository:
         if other is not None and other.id != row.id:
             msg = f"remote id {remote_id!r} on {connection!r} is already linked to another deal"
             raise DuplicateLinkError(msg)
+        if row.remote_id is not None:
+            self._cache[_REMOTE, connection, row.remote_id] = None
         row.remote_id = remote_id
         row.updated_at = self._clock.now()
         self._session.flush()
+        self._remember(row)
         return _to_link(row)
 
     def unlink(self, connection: str, canonical_id: str) -> bool:
@@ -184,6 +209,9 @@ class LinkRepository:
             return False
         self._session.delete(row)
         self._session.flush()
+        self._cache[_CANONICAL, connection, canonical_id] = None
+        if row.remote_id is not None:
+            self._cache[_REMOTE, connection, row.remote_id] = None
         return True
 
     def _require(self, connection: str, canonical_id: str) -> LinkRow:
@@ -193,14 +221,50 @@ class LinkRepository:
             raise MissingRowError(msg)
         return row
 
+    def _clashes(self, connection: str, canonical_id: str, remote_id: str | None) -> list[LinkRow]:
+        """Existing links that would collide with a new one; no query when both are cached."""
+        if inserted_here(self._session, canonical_id):
+            self._cache.setdefault((_CANONICAL, connection, canonical_id), None)
+        keys = [(_CANONICAL, connection, canonical_id)]
+        if remote_id is not None:
+            keys.append((_REMOTE, connection, remote_id))
+        if all(key in self._cache for key in keys):
+            return [row for row in (self._cache[key] for key in keys) if row is not None]
+        clash = LinkRow.canonical_id == canonical_id
+        if remote_id is not None:
+            clash = or_(clash, LinkRow.remote_id == remote_id)
+        return list(
+            self._session.scalars(select(LinkRow).where(LinkRow.connection == connection, clash))
+        )
+
     def _row_by_remote(self, connection: str, remote_id: str) -> LinkRow | None:
+        key = (_REMOTE, connection, remote_id)
+        if key in self._cache:
+            cached: LinkRow | None = self._cache[key]
+            return cached
         query = select(LinkRow).where(
             LinkRow.connection == connection, LinkRow.remote_id == remote_id
         )
-        return self._session.scalars(query).first()
+        row = self._session.scalars(query).first()
+        self._cache[key] = row
+        if row is not None:
+            self._remember(row)
+        return row
 
     def _row_by_canonical(self, connection: str, canonical_id: str) -> LinkRow | None:
-        query = select(LinkRow).where(
-            LinkRow.connection == connection, LinkRow.canonical_id == canonical_id
-        )
-        return self._session.scalars(query).first()
+        key = (_CANONICAL, connection, canonical_id)
+        if key in self._cache:
+            cached: LinkRow | None = self._cache[key]
+            return cached
+        if inserted_here(self._session, canonical_id):
+            self._cache[key] = None
+            return None
+        # Read ahead: the other deals of the page will be asked about next.
+        ahead = [
+            cid
+            for cid in held_ids(self._session)
+            if (_CANONICAL, connection, cid) not in self._cache
+        ]
+        self.many_by_canonical(connection, [canonical_id, *ahead[:READ_AHEAD]])
+        found: LinkRow | None = self._cache.get(key)
+        return found

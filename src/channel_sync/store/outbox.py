@@ -9,23 +9,29 @@ target by key before anything is re-sent.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from channel_sync.clock import Clock
 from channel_sync.store.columns import as_utc
 from channel_sync.store.errors import MissingRowError
-from channel_sync.store.rows import record_row
+from channel_sync.store.records import chunks
+from channel_sync.store.rows import held_ids, hold, record_row
+from channel_sync.store.session_cache import inserted_here, lookup_cache
 from channel_sync.store.tables import OutboxRow
 from channel_sync.store.values import decode_fields, encode_fields
 
 #: Longest error text kept per entry; remote error bodies can be large.
 MAX_ERROR = 4000
+#: Most deals one look-up of pending entries reads ahead for (the rest of the page in hand).
+READ_AHEAD = 2000
+#: Ids per bulk UPDATE; well inside every back-end's bound-parameter limit.
+CONFIRM_CHUNK = 500
 
 
 class OutboxOp(StrEnum):
@@ -86,6 +92,9 @@ class OutboxRepository:
     def __init__(self, session: Session, clock: Clock) -> None:
         self._session = session
         self._clock = clock
+        #: Newest PENDING row per (target, deal) seen or made in this transaction, so folding
+        #: a page's changes does not cost a query per deal.
+        self._pending = lookup_cache(session, "outbox_pending")
 
     def enqueue(
         self,
@@ -129,6 +138,10 @@ class OutboxRepository:
         )
         self._session.add(row)
         self._session.flush()
+        if op is OutboxOp.UPSERT:
+            self._pending[target_connection, canonical_id] = row
+        else:
+            self._pending.pop((target_connection, canonical_id), None)
         return _to_entry(row)
 
     def claim(self, target_connection: str, max_size: int, *, batch_id: str | None = None) -> Batch:
@@ -187,6 +200,29 @@ class OutboxRepository:
         self._session.flush()
         return _to_entry(row)
 
+    def confirm_many(self, entry_ids: Iterable[int]) -> int:
+        """Confirm a whole settled batch in one UPDATE per chunk; every id must be IN_FLIGHT.
+
+        Raises ``MissingRowError`` (and the caller's transaction rolls back) when any of them is
+        not, exactly as :meth:`confirm` would for that one entry.
+        """
+        ids = sorted(set(entry_ids))
+        now = self._clock.now()
+        done = 0
+        for start in range(0, len(ids), CONFIRM_CHUNK):
+            part = ids[start : start + CONFIRM_CHUNK]
+            result = self._session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(part), OutboxRow.status == OutboxStatus.IN_FLIGHT)
+                .values(status=OutboxStatus.CONFIRMED, last_error=None, updated_at=now)
+                .execution_options(synchronize_session="evaluate")
+            )
+            done += int(getattr(result, "rowcount", 0) or 0)
+        if done != len(ids):
+            msg = f"{len(ids) - done} of {len(ids)} outbox entries are not in flight"
+            raise MissingRowError(msg)
+        return done
+
     def fail(
         self,
         entry_id: int,
@@ -230,6 +266,7 @@ class OutboxRepository:
         if row is None or row.status != OutboxStatus.FAILED:
             msg = f"no failed outbox entry {entry_id}"
             raise MissingRowError(msg)
+        self._pending.pop((row.target_connection, row.canonical_id), None)
         now = self._clock.now()
         row.status = OutboxStatus.PENDING
         row.batch_id = None
@@ -298,17 +335,38 @@ class OutboxRepository:
         if row is None or row.status != OutboxStatus.IN_FLIGHT:
             msg = f"outbox entry {entry_id} is not in flight"
             raise MissingRowError(msg)
+        # It may turn PENDING again (fail, release): the cached newest pending row is stale.
+        self._pending.pop((row.target_connection, row.canonical_id), None)
         return row
 
     def _newest_pending(self, target_connection: str, canonical_id: str) -> OutboxRow | None:
-        query = (
-            select(OutboxRow)
-            .where(
-                OutboxRow.target_connection == target_connection,
-                OutboxRow.canonical_id == canonical_id,
-                OutboxRow.status == OutboxStatus.PENDING,
+        key = (target_connection, canonical_id)
+        if key in self._pending:
+            cached: OutboxRow | None = self._pending[key]
+            if cached is None or cached.status == OutboxStatus.PENDING:
+                return cached
+        elif inserted_here(self._session, canonical_id):
+            return None
+        # Read ahead for the rest of the page in hand: one query instead of one per deal.
+        ahead = [
+            cid
+            for cid in held_ids(self._session)
+            if (target_connection, cid) not in self._pending and cid != canonical_id
+        ]
+        wanted = sorted({canonical_id, *ahead[:READ_AHEAD]})
+        newest: dict[str, OutboxRow] = {}
+        for part in chunks(wanted):
+            query = (
+                select(OutboxRow)
+                .where(
+                    OutboxRow.target_connection == target_connection,
+                    OutboxRow.canonical_id.in_(part),
+                    OutboxRow.status == OutboxStatus.PENDING,
+                )
+                .order_by(OutboxRow.id)
             )
-            .order_by(OutboxRow.id.desc())
-            .limit(1)
-        )
-        return self._session.scalars(query).first()
+            for row in self._session.scalars(query):
+                newest[row.canonical_id] = hold(self._session, row)
+        for cid in wanted:
+            self._pending[target_connection, cid] = newest.get(cid)
+        return newest.get(canonical_id)

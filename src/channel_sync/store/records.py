@@ -24,6 +24,7 @@ from channel_sync.store.errors import (
     TenantViolationError,
 )
 from channel_sync.store.rows import hold, record_row
+from channel_sync.store.session_cache import mark_inserted
 from channel_sync.store.tables import RecordRow
 from channel_sync.store.values import encode_value
 
@@ -111,6 +112,15 @@ class RecordRepository:
                 found[row.canonical_id] = _to_record(hold(self._session, row))
         return found
 
+    def preload(self, canonical_ids: Iterable[str]) -> None:
+        """Hold the rows of a batch in the session, so per-deal look-ups that follow (links,
+        outbox, failures copy the deal's partner) are dictionary hits, not queries."""
+        for part in chunks(sorted(set(canonical_ids))):
+            for row in self._session.scalars(
+                select(RecordRow).where(RecordRow.canonical_id.in_(part))
+            ):
+                hold(self._session, row)
+
     def insert(self, opportunity: Opportunity) -> StoredRecord:
         now = self._clock.now()
         row = RecordRow(
@@ -124,6 +134,7 @@ class RecordRepository:
         )
         self._session.add(hold(self._session, row))
         self._session.flush()
+        mark_inserted(self._session, opportunity.id)
         return _to_record(row)
 
     def update(self, opportunity: Opportunity, *, expected_version: int) -> StoredRecord:
@@ -159,10 +170,12 @@ class RecordRepository:
             update(RecordRow)
             .where(RecordRow.canonical_id == canonical_id, RecordRow.version == expected_version)
             .values(version=RecordRow.version + 1, updated_at=self._clock.now(), **values)
-            .returning(RecordRow.canonical_id)
-            .execution_options(synchronize_session=False)
+            .returning(RecordRow)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        if self._session.execute(statement).first() is None:
+        # RETURNING the whole row refreshes the held object in the same round trip.
+        row = self._session.scalars(statement).first()
+        if row is None:
             if self._session.get(RecordRow, canonical_id) is None:
                 msg = f"no canonical record {canonical_id!r}"
                 raise MissingRowError(msg)
@@ -171,8 +184,6 @@ class RecordRepository:
                 "re-read it and merge again"
             )
             raise ConcurrentUpdateError(msg)
-        row = self._session.get(RecordRow, canonical_id, populate_existing=True)
-        assert row is not None
         return _to_record(row)
 
     def ids(

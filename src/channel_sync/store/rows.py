@@ -26,6 +26,13 @@ def hold(session: Session, row: RowT) -> RowT:
     return row
 
 
+def held_ids(session: Session) -> list[str]:
+    """Canonical ids of the deals this transaction holds: the page or batch in hand, which the
+    repositories read ahead for in one query instead of one per deal."""
+    held: list[Base] = session.info.get(_HELD, [])
+    return list(dict.fromkeys(row.canonical_id for row in held if isinstance(row, RecordRow)))
+
+
 def record_row(session: Session, canonical_id: str) -> RecordRow | None:
     row = session.get(RecordRow, canonical_id)
     return None if row is None else hold(session, row)

@@ -130,14 +130,16 @@ class Drainer:
         id_field = self.rt.mapping.keys.remote_id
         with self.store.unit_of_work(self.lease) as uow:
             self._settle_refused(uow, refused)
+            landed: list[tuple[_Job, str | None]] = []
             for job in jobs:
                 found = remote.get(job.canonical_id)
                 if found is not None and self.facts.remote_holds(job.wire, found):
-                    self._confirm(uow, job, str(found.get(id_field) or "") or None)
+                    landed.append((job, str(found.get(id_field) or "") or None))
                 else:
                     for entry in job.entries:
                         uow.outbox.release(entry.id)
                     self.out.requeued += len(job.entries)
+            self._confirm(uow, landed)
         self.out.settled += len(entries)
         return len(entries)
 
@@ -180,14 +182,16 @@ class Drainer:
                 raise
         with self.store.unit_of_work(self.lease) as uow:
             self._settle_refused(uow, refused)
+            landed: list[tuple[_Job, str | None]] = []
             for job, result in zip(jobs, results, strict=True):
-                self._settle_result(uow, job, result)
+                if result.ok:
+                    landed.append((job, result.remote_id))
+                else:
+                    self._settle_failure(uow, job, result)
+            self._confirm(uow, landed)
         return held
 
-    def _settle_result(self, uow: Transaction, job: _Job, result: WriteResult) -> None:
-        if result.ok:
-            self._confirm(uow, job, result.remote_id)
-            return
+    def _settle_failure(self, uow: Transaction, job: _Job, result: WriteResult) -> None:
         error = result.error or RetriableError("the write failed without an error")
         retriable = isinstance(error, RetriableError)
         for entry in job.entries:
@@ -266,33 +270,48 @@ class Drainer:
     def _settle_refused(
         self, uow: Transaction, refused: Sequence[tuple[list[OutboxEntry], RecordError | None]]
     ) -> None:
+        nothing_to_write: list[int] = []
         for group, error in refused:
+            if error is None:
+                nothing_to_write.extend(entry.id for entry in group)
+                continue
             for entry in group:
-                if error is None:
-                    uow.outbox.confirm(entry.id)
-                    continue
                 uow.outbox.fail(entry.id, str(error), retriable=False)
                 self.out.failed += 1
-            if error is not None:
-                uow.failures.record(self.name, error, canonical_id=group[0].canonical_id)
+            uow.failures.record(self.name, error, canonical_id=group[0].canonical_id)
+        if nothing_to_write:
+            uow.outbox.confirm_many(nothing_to_write)
 
-    def _confirm(self, uow: Transaction, job: _Job, remote_id: str | None) -> None:
-        for entry in job.entries:
-            uow.outbox.confirm(entry.id)
-        base = self.facts.round_trip(job.values)
-        base[ID_PATH] = job.canonical_id
-        link = uow.links.by_canonical(self.name, job.canonical_id)
-        if link is None:
-            uow.links.link(
-                self.name, job.canonical_id, remote_id, base=base, written=job.values
-            )
-        else:
-            if remote_id and link.remote_id != remote_id:
-                uow.links.set_remote_id(self.name, job.canonical_id, remote_id)
-            uow.links.update(self.name, job.canonical_id, base=base, written=job.values)
-        uow.failures.clear(self.name, canonical_id=job.canonical_id)
-        uow.audit.append(self._events(job, link, remote_id))
-        self.out.written += 1
+    def _confirm(self, uow: Transaction, landed: Sequence[tuple[_Job, str | None]]) -> None:
+        """Settle every write that landed: entries, links, quarantine and audit, in bulk.
+
+        One statement confirms the entries, one query fetches the links, one clears the
+        quarantine and one inserts the audit trail, whatever the size of the batch.
+        """
+        if not landed:
+            return
+        uow.outbox.confirm_many(e.id for job, _ in landed for e in job.entries)
+        cids = [job.canonical_id for job, _ in landed]
+        uow.records.preload(cids)
+        links = uow.links.many_by_canonical(self.name, cids)
+        uow.links.many_by_remote(self.name, [r for _, r in landed if r])
+        events: list[AuditEvent] = []
+        for job, remote_id in landed:
+            base = self.facts.round_trip(job.values)
+            base[ID_PATH] = job.canonical_id
+            link = links.get(job.canonical_id)
+            if link is None:
+                uow.links.link(
+                    self.name, job.canonical_id, remote_id, base=base, written=job.values
+                )
+            else:
+                if remote_id and link.remote_id != remote_id:
+                    uow.links.set_remote_id(self.name, job.canonical_id, remote_id)
+                uow.links.update(self.name, job.canonical_id, base=base, written=job.values)
+            events.extend(self._events(job, link, remote_id))
+            self.out.written += 1
+        uow.failures.clear_many(self.name, canonical_ids=cids)
+        uow.audit.append(events)
 
     def _events(self, job: _Job, link: Link | None, remote_id: str | None) -> list[AuditEvent]:
         before: Mapping[str, Any] = {}

@@ -1,0 +1,45 @@
+"""Per-transaction look-up caches that stay correct across savepoint rollbacks.
+
+A page touches each deal's link and failure row from several places (the page look-up, the
+merge, the drain's settle); without a cache each touch is another query. The cache lives in the
+session, so it ends with the transaction, and it is emptied whenever a savepoint or the
+transaction rolls back, because the ORM expunges rows created inside the rolled-back scope and
+a cached reference to one would then lie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+_CACHES = "channel_sync_lookup_caches"
+
+
+def _forget(session: Session, previous_transaction: SessionTransaction) -> None:  # noqa: ARG001
+    caches: dict[str, dict[Any, Any]] | None = session.info.get(_CACHES)
+    if caches is not None:
+        for cache in caches.values():
+            cache.clear()
+
+
+def lookup_cache(session: Session, name: str) -> dict[Any, Any]:
+    """The named cache of ``session``, created (and wired to rollbacks) on first use."""
+    caches: dict[str, dict[Any, Any]] | None = session.info.get(_CACHES)
+    if caches is None:
+        caches = {}
+        session.info[_CACHES] = caches
+        event.listen(session, "after_soft_rollback", _forget)
+    return caches.setdefault(name, {})
+
+
+def mark_inserted(session: Session, canonical_id: str) -> None:
+    """Note a deal created in this transaction: nothing outside it can point at the deal yet
+    (links and outbox entries reference deals by foreign key), so look-ups for it may skip
+    the database."""
+    lookup_cache(session, "inserted_records")[canonical_id] = True
+
+
+def inserted_here(session: Session, canonical_id: str) -> bool:
+    return canonical_id in lookup_cache(session, "inserted_records")
