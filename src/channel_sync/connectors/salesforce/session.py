@@ -1,10 +1,10 @@
 """The ``requests`` session every Salesforce call of one connection shares.
 
 simple-salesforce takes a session, which is where the transport concerns go: the CA bundle to
-trust (certificate checks never switched off, and not overridable by the environment), a default timeout for
-every request (the library passes none), and a response hook that remembers the last
-response's headers per thread, because the library's exceptions drop them and ``Retry-After``
-and ``Sforce-Limit-Info`` live there.
+trust (certificate checks never switched off, and not overridable by the environment), a
+default timeout for every request (the library passes none), and a response hook that
+remembers the last response's headers per thread, because the library's exceptions drop them
+and ``Retry-After`` and ``Sforce-Limit-Info`` live there.
 """
 
 from __future__ import annotations

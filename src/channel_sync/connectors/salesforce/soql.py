@@ -3,7 +3,8 @@
 Field and object names cannot be quoted in SOQL, so they are never taken on trust: each must
 be a plain identifier *and* appear in the object's ``describe`` (the allow-list). Values only
 ever travel as ``format_soql`` arguments, which quote and escape them; the unescaped ``literal``
-format spec is never used. A query built here therefore has the shape of its template whatever the data.
+format spec is never used. A query built here therefore has the shape of its template whatever
+the data.
 """
 
 from __future__ import annotations
