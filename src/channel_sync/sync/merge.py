@@ -103,9 +103,6 @@ class FieldDecision:
         return self.outcome in (Outcome.REMOTE_WINS, Outcome.HUB_WINS, Outcome.REVIEW)
 
 
-_MISSING = object()
-
-
 def merge_fields(
     *,
     side: Side,
