@@ -91,16 +91,37 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
     current[leaf] = value
 
 
+#: Recently flattened deals. Canonical models are immutable, so a deal flattened once (the merge,
+#: the rules, the outbox and the audit trail all ask) is answered from here; the entry holds the
+#: deal itself, so its ``id()`` can not be reused while the entry lives.
+_FLAT: dict[int, tuple[Opportunity, dict[str, Any]]] = {}
+_FLAT_MAX = 4096
+
+
 def flatten(opportunity: Opportunity) -> dict[str, Any]:
     """Every canonical path with its value (leaves under an absent contact are ``None``)."""
+    hit = _FLAT.get(id(opportunity))
+    if hit is not None and hit[0] is opportunity:
+        return dict(hit[1])
     data = opportunity.model_dump()
-    return {path: _get(data, path) for path in canonical_fields()}
+    flat = {path: _get(data, path) for path in canonical_fields()}
+    if len(_FLAT) >= _FLAT_MAX:
+        _FLAT.clear()
+    _FLAT[id(opportunity)] = (opportunity, flat)
+    return dict(flat)
 
 
-def to_nested(flat: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The nested dict :meth:`Opportunity.model_validate` takes, from flat values over ``base``."""
+def to_nested(
+    flat: Mapping[str, Any], base: Mapping[str, Any] | None = None, *, own_base: bool = False
+) -> dict[str, Any]:
+    """The nested dict :meth:`Opportunity.model_validate` takes, from flat values over ``base``.
+
+    ``base`` is copied first unless ``own_base`` says the caller handed over a fresh one.
+    """
     nullable, optional_models = _shape()
-    data: dict[str, Any] = copy.deepcopy(dict(base)) if base else {}
+    data: dict[str, Any] = {}
+    if base:
+        data = dict(base) if own_base else copy.deepcopy(dict(base))
     for path, value in flat.items():
         if value is None and path not in nullable:
             continue
@@ -118,7 +139,7 @@ def build_opportunity(flat: Mapping[str, Any], base: Opportunity | None = None) 
     Raises pydantic's ``ValidationError`` when the values do not make a valid opportunity; the
     caller decides whether that quarantines a record or reports a file problem.
     """
-    nested = to_nested(flat) if base is None else to_nested(flat, base.model_dump())
+    nested = to_nested(flat) if base is None else to_nested(flat, base.model_dump(), own_base=True)
     return Opportunity.model_validate(nested)
 
 

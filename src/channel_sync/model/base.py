@@ -18,7 +18,7 @@ def to_millisecond(value: datetime) -> datetime:
 
 
 class CanonicalModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -95,6 +95,36 @@ class ConflictRepository:
         self._session.flush()
         return _to_conflict(row)
 
+    def refresh_side(
+        self, canonical_id: str, field: str, side: ConflictSide, *, base: object,
+        other: ConflictSide,
+    ) -> Conflict:
+        """A side of a field under review changed again: that side gets its newest value.
+
+        Only the side of ``side.connection`` is replaced; the other side keeps the value it last
+        reported, which is not necessarily what the hub holds (after a decision the hub holds
+        the decided value, and a side may have moved on before it was delivered). With no open
+        conflict on the field, one is opened with ``other`` as the other side.
+        """
+        row = self._open_row(canonical_id, field)
+        if row is None:
+            return self.open(canonical_id, field, base=base, a=other, b=side)
+        value = encode_value(field, side.value)
+        if row.connection_a == side.connection:
+            if row.value_a == value:
+                return _to_conflict(row)
+            row.value_a, row.source_a = value, side.source
+        elif row.connection_b == side.connection:
+            if row.value_b == value:
+                return _to_conflict(row)
+            row.value_b, row.source_b = value, side.source
+        else:
+            # The conflict was raised by neither connection (e.g. a rule): the newest value
+            # from outside takes the place of the side that is not the hub's.
+            row.value_b, row.source_b, row.connection_b = value, side.source, side.connection
+        self._session.flush()
+        return _to_conflict(row)
+
     def record_decided(
         self,
         canonical_id: str,

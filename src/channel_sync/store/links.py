@@ -8,8 +8,8 @@ tag, so echo suppression must be state-based).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -22,34 +22,87 @@ from channel_sync.store.records import chunks
 from channel_sync.store.rows import held_ids, record_row
 from channel_sync.store.session_cache import inserted_here, lookup_cache
 from channel_sync.store.tables import LinkRow
-from channel_sync.store.values import decode_fields, encode_fields
+from channel_sync.store.values import DELETED, decode_fields, decode_value, encode_fields
 
 
-@dataclass(frozen=True, slots=True)
 class Link:
-    connection: str
-    canonical_id: str
-    remote_id: str | None
-    partner_id: str | None
-    base: Mapping[str, object] = field(default_factory=dict)
-    written: Mapping[str, object] = field(default_factory=dict)
-    remote_modstamp: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    """One connection's link to a deal. ``base`` and ``written`` are decoded on first use:
+    most look-ups only need the remote id or whether the copy was deleted."""
+
+    __slots__ = (
+        "_base",
+        "_raw_base",
+        "_raw_written",
+        "_written",
+        "canonical_id",
+        "connection",
+        "created_at",
+        "partner_id",
+        "remote_id",
+        "remote_modstamp",
+        "updated_at",
+    )
+
+    def __init__(self, row: LinkRow) -> None:
+        self.connection: str = row.connection
+        self.canonical_id: str = row.canonical_id
+        self.remote_id: str | None = row.remote_id
+        self.partner_id: str | None = row.partner_id
+        self.remote_modstamp: datetime | None = row.remote_modstamp
+        self.created_at: datetime | None = row.created_at
+        self.updated_at: datetime | None = row.updated_at
+        self._raw_base: Mapping[str, object] = row.base
+        self._raw_written: Mapping[str, object] = row.written
+        self._base: Mapping[str, object] | None = None
+        self._written: Mapping[str, object] | None = None
+
+    @property
+    def base(self) -> Mapping[str, object]:
+        if self._base is None:
+            self._base = decode_fields(self._raw_base)
+        return self._base
+
+    @property
+    def written(self) -> Mapping[str, object]:
+        if self._written is None:
+            self._written = decode_fields(self._raw_written)
+        return self._written
+
+    def last_known(self, path: str) -> object:
+        """What the remote side last held at ``path`` as far as the engine knows: its own last
+        write there, else the agreed base (decodes that one value only)."""
+        if path in self._raw_written:
+            return decode_value(path, self._raw_written[path])
+        return decode_value(path, self._raw_base.get(path))
+
+    @property
+    def deleted(self) -> bool:
+        """Whether this side deleted its copy (read without decoding the base)."""
+        return bool(self._raw_base.get(DELETED))
+
+    def __repr__(self) -> str:
+        return f"Link({self.connection!r}, {self.canonical_id!r}, remote_id={self.remote_id!r})"
+
+
+#: The decoded view of a row, kept while the row lives and reused while its columns are the
+#: same objects (an update assigns new ones), so a deal touched from several places in a cycle
+#: decodes its base once.
+_VIEWS: weakref.WeakKeyDictionary[LinkRow, Link] = weakref.WeakKeyDictionary()
 
 
 def _to_link(row: LinkRow) -> Link:
-    return Link(
-        connection=row.connection,
-        canonical_id=row.canonical_id,
-        remote_id=row.remote_id,
-        partner_id=row.partner_id,
-        base=decode_fields(row.base),
-        written=decode_fields(row.written),
-        remote_modstamp=row.remote_modstamp,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    link = _VIEWS.get(row)
+    if (
+        link is not None
+        and link._raw_base is row.base
+        and link._raw_written is row.written
+        and (link.remote_id, link.remote_modstamp, link.updated_at)
+        == (row.remote_id, row.remote_modstamp, row.updated_at)
+    ):
+        return link
+    link = Link(row)
+    _VIEWS[row] = link
+    return link
 
 
 #: Most deals one cache miss loads the links of (the rest of the page in hand).
@@ -175,18 +228,48 @@ class LinkRepository:
         With ``merge`` the given fields replace those fields only; without it they replace the
         whole map (use it when the full record was compared).
         """
+        return _to_link(
+            self._amend(connection, canonical_id, base, written, remote_modstamp, merge=merge)
+        )
+
+    def amend(
+        self,
+        connection: str,
+        canonical_id: str,
+        *,
+        base: Mapping[str, object] | None = None,
+        written: Mapping[str, object] | None = None,
+        remote_modstamp: datetime | None = None,
+        merge: bool = True,
+    ) -> None:
+        """:meth:`update` for callers that do not need the link back (saves decoding it)."""
+        self._amend(connection, canonical_id, base, written, remote_modstamp, merge=merge)
+
+    def _amend(
+        self,
+        connection: str,
+        canonical_id: str,
+        base: Mapping[str, object] | None,
+        written: Mapping[str, object] | None,
+        remote_modstamp: datetime | None,
+        *,
+        merge: bool,
+    ) -> LinkRow:
         row = self._require(connection, canonical_id)
+        # Stored forms are normalized (one JSON form per value), so merging encoded maps is the
+        # same as merging decoded ones and encoding the result, without decoding the rest.
         if base is not None:
-            row.base = encode_fields({**decode_fields(row.base), **base} if merge else base)
+            new = encode_fields(base)
+            row.base = dict(sorted({**row.base, **new}.items())) if merge else new
         if written is not None:
-            old = decode_fields(row.written)
-            row.written = encode_fields({**old, **written} if merge else written)
+            new = encode_fields(written)
+            row.written = dict(sorted({**row.written, **new}.items())) if merge else new
         if remote_modstamp is not None:
             row.remote_modstamp = as_utc_or_none(remote_modstamp)
         row.updated_at = self._clock.now()
         # No flush: the change goes out with the next query's autoflush or the commit, so a
         # batch of base updates costs one flush rather than one each.
-        return _to_link(row)
+        return row
 
     def set_remote_id(self, connection: str, canonical_id: str, remote_id: str) -> Link:
         """Fill in or re-point the remote id (first write confirmed, or a CRM merged records)."""

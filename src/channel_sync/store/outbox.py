@@ -110,6 +110,29 @@ class OutboxRepository:
         the drain ran; an entry already IN_FLIGHT is never touched (its write may be on the
         wire). ``partner_id`` is copied from the deal, for the drain's last-step tenant check.
         """
+        row = self._queue(target_connection, canonical_id, fields, op)
+        self._session.flush()
+        return _to_entry(row)
+
+    def queue(
+        self,
+        target_connection: str,
+        canonical_id: str,
+        fields: Mapping[str, object],
+        *,
+        op: OutboxOp = OutboxOp.UPSERT,
+    ) -> None:
+        """:meth:`enqueue` without reading the entry back: the row goes out with the page's
+        next flush, so a page of changes is one multi-row INSERT rather than one per deal."""
+        self._queue(target_connection, canonical_id, fields, op)
+
+    def _queue(
+        self,
+        target_connection: str,
+        canonical_id: str,
+        fields: Mapping[str, object],
+        op: OutboxOp,
+    ) -> OutboxRow:
         record = record_row(self._session, canonical_id)
         if record is None:
             msg = f"cannot queue a write for unknown canonical record {canonical_id!r}"
@@ -120,8 +143,7 @@ class OutboxRepository:
             if row is not None and row.op == OutboxOp.UPSERT:
                 row.fields = encode_fields({**decode_fields(row.fields), **fields})
                 row.updated_at = now
-                self._session.flush()
-                return _to_entry(row)
+                return row
         row = OutboxRow(
             target_connection=target_connection,
             canonical_id=canonical_id,
@@ -137,12 +159,11 @@ class OutboxRepository:
             updated_at=now,
         )
         self._session.add(row)
-        self._session.flush()
         if op is OutboxOp.UPSERT:
             self._pending[target_connection, canonical_id] = row
         else:
             self._pending.pop((target_connection, canonical_id), None)
-        return _to_entry(row)
+        return row
 
     def claim(self, target_connection: str, max_size: int, *, batch_id: str | None = None) -> Batch:
         """Move up to ``max_size`` due PENDING entries of one target to IN_FLIGHT, oldest first.

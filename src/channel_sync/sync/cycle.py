@@ -28,7 +28,7 @@ from channel_sync.store import (
 )
 from channel_sync.sync.cycle_scope import Hub
 from channel_sync.sync.drain import Drainer
-from channel_sync.sync.inbound import PageMerger, PageOutcome
+from channel_sync.sync.inbound import PageMerger, PageNeedsIsolation, PageOutcome
 from channel_sync.sync.metering import api_calls, api_usage
 from channel_sync.sync.report import CycleReport, CycleStatus
 
@@ -253,9 +253,20 @@ class Cycle:
                     raise DryRunEnd
             except DryRunEnd:
                 return outcome
+        try:
+            return self._page_in_unit(page, save=save, isolate=False)
+        except PageNeedsIsolation:
+            # A record failed half-way: that attempt was rolled back whole; this one gives
+            # every record its own savepoint, so only the failing record is left out.
+            return self._page_in_unit(page, save=save, isolate=True)
+
+    def _page_in_unit(self, page: Page, *, save: bool, isolate: bool) -> PageOutcome:
         assert self.lease is not None
         with self.store.unit_of_work(self.lease) as uow:
-            outcome = PageMerger(self.hub, self.rt, uow, run_id=run_id, plan=False).merge(page)
+            merger = PageMerger(
+                self.hub, self.rt, uow, run_id=self.report.run_id, plan=False, isolate=isolate
+            )
+            outcome = merger.merge(page)
             if save:
                 save_cursor(uow, self.name, page.cursor, reconcile_needed=page.reconcile_needed)
         return outcome

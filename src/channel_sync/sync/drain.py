@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -307,16 +307,14 @@ class Drainer:
             else:
                 if remote_id and link.remote_id != remote_id:
                     uow.links.set_remote_id(self.name, job.canonical_id, remote_id)
-                uow.links.update(self.name, job.canonical_id, base=base, written=job.values)
+                uow.links.amend(self.name, job.canonical_id, base=base, written=job.values)
             events.extend(self._events(job, link, remote_id))
             self.out.written += 1
         uow.failures.clear_many(self.name, canonical_ids=cids)
         uow.audit.append(events)
 
     def _events(self, job: _Job, link: Link | None, remote_id: str | None) -> list[AuditEvent]:
-        before: Mapping[str, Any] = {}
-        if link is not None:
-            before = {**link.base, **link.written}
+        before = {p: link.last_known(p) for p in job.values} if link is not None else {}
         return [
             AuditEvent(
                 actor="channel-sync",

@@ -6,8 +6,12 @@ that left it is still merged, so unticking "register" withdraws), translate, mer
 three ways against the link's base, check the registration lifecycle, run the hub rules, then
 write the deal, the new base, outbox entries for every other connection that should see it,
 conflicts and audit events.
-Each record runs in a savepoint: a record-level error undoes that record only and lands in the
-failed-record index, and the rest of the page commits with the page's cursor.
+A record-level error undoes that record only and lands in the failed-record index, and the rest
+of the page commits with the page's cursor. Most such errors (a value the model refuses, an
+illegal registration move) are found before the record writes anything, so a page is first
+merged without a savepoint per record; a record that fails after it started writing (a duplicate
+link, a value the store can not hold) aborts that attempt with :class:`PageNeedsIsolation`, and
+the caller merges the page again, this time with each record in its own savepoint.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from channel_sync.model import IllegalTransitionError, Opportunity, Registration
 from channel_sync.model import check_transition as check_status
 from channel_sync.store import (
     DELETED,
+    AuditEvent,
     ConflictSide,
     Link,
     StoredRecord,
@@ -74,8 +79,18 @@ class _Found:
     stored: StoredRecord | None
 
 
+class PageNeedsIsolation(Exception):  # noqa: N818 - a signal to the caller, not a failure
+    """A record failed after it started writing: merge the page again with savepoints."""
+
+
 class PageMerger:
-    """Merges one page into the hub inside ``tx`` (the caller owns commit or rollback)."""
+    """Merges one page into the hub inside ``tx`` (the caller owns commit or rollback).
+
+    With ``isolate`` every record runs in its own savepoint; without it a record-level error
+    after the record started writing raises :class:`PageNeedsIsolation` (the caller rolls the
+    transaction back and merges again with ``isolate``). Audit events and quarantine releases
+    are written once per page.
+    """
 
     def __init__(
         self,
@@ -85,8 +100,14 @@ class PageMerger:
         *,
         run_id: int | None,
         plan: bool,
+        isolate: bool = True,
     ) -> None:
         self.hub = hub
+        self.isolate = isolate
+        #: Whether the record in hand has started writing (after that, no error is cheap).
+        self._writing = False
+        self._events: list[AuditEvent] = []
+        self._synced: list[str] = []
         self.rt = runtime
         self.name = runtime.name
         self.facts = hub.facts[runtime.name]
@@ -107,11 +128,22 @@ class PageMerger:
         )
         for record, item in zip(page.records, found, strict=True):
             self.out.read += 1
+            self._writing = False
+            events, synced = len(self._events), len(self._synced)
             try:
-                with self.tx.session.begin_nested():
+                if self.isolate:
+                    with self.tx.session.begin_nested():
+                        self._record(record, item, held, mapping.modstamp(record))
+                else:
                     self._record(record, item, held, mapping.modstamp(record))
             except RecordError as exc:
+                if self._writing and not self.isolate:
+                    raise PageNeedsIsolation from exc
+                del self._events[events:], self._synced[synced:]
                 self._refuse(item, exc)
+        self.tx.audit.append(self._events)
+        if self._synced:
+            self.tx.failures.clear_many(self.name, remote_ids=self._synced)
         if page.deletions:
             self.out.read += len(page.deletions)
             apply_deletions(self, page.deletions)
@@ -155,6 +187,7 @@ class PageMerger:
         # the mapping reads (a partner unticking "register" withdraws the registration).
         values = self.facts.inbound(record)
         if stored is not None and stored.is_deleted:
+            self._writing = True
             self._edit_after_delete(item, stored, values)
             return
         before = stored.opportunity if stored is not None else None
@@ -168,13 +201,14 @@ class PageMerger:
             hub=flatten(before) if before is not None else {},
             policies=self.facts.policies,
         )
-        self._refresh_held(cid, frozen=frozen, values=values, base=base, before=before)
         changes = {d.path: d.remote for d in decisions if d.hub_changes}
         agreed = {d.path: d.remote for d in decisions if d.agreed}
         refusal = self._check_status(before, changes, agreed)
         after = self._build(before, changes, cid)
         after, extras = self._rules(before, after, changes)
         delta = changed_paths(before, after)
+        self._writing = True
+        self._refresh_held(cid, frozen=frozen, values=values, base=base, before=before)
         if before is None:
             self.tx.records.insert(after)
         elif delta:
@@ -188,13 +222,13 @@ class PageMerger:
             self.tx, self.hub, after, delta,
             source=self.name, source_paths=set(extras) | push_back, stamp_source=stamp_key,
         )
-        self.tx.audit.append(inbound_events(
+        self._events.extend(inbound_events(
             self.origin, item.remote_id, before=before, after=after, delta=delta,
             decisions=decisions, extras=extras, stamp=stamp,
         ))
         self._count(before, delta, decisions, cid, item.remote_id)
         if refusal is None:
-            self.tx.failures.clear(self.name, remote_id=item.remote_id)
+            self._synced.append(item.remote_id)
         else:
             self._fail(item.remote_id, cid, refusal)
 
@@ -262,7 +296,7 @@ class PageMerger:
         if link.remote_id != item.remote_id:
             # The CRM re-keyed the record (a merge survivor, a re-import): follow it.
             self.tx.links.set_remote_id(self.name, cid, item.remote_id)
-        self.tx.links.update(self.name, cid, base=base, remote_modstamp=stamp)
+        self.tx.links.amend(self.name, cid, base=base, remote_modstamp=stamp)
 
     def _refresh_held(
         self,
@@ -273,14 +307,16 @@ class PageMerger:
         base: Mapping[str, Any],
         before: Opportunity | None,
     ) -> None:
-        """A field under review that the remote changed again: the conflict gets the new value."""
+        """Fields under review that this side changed: the conflict shows its newest value
+        (the other side keeps what it last reported)."""
         if before is None:
             return
         hub = flatten(before)
         for path in sorted(frozen & set(values)):
-            if values[path] != base.get(path) and values[path] != hub.get(path):
-                self._open_conflict(cid, path, base=base.get(path), hub=hub.get(path),
-                                    remote=values[path], partner_id=before.partner_id)
+            if values[path] == base.get(path):
+                continue  # this side has not moved since it last agreed
+            other, mine = self.sides(hub.get(path), values[path], before.partner_id)
+            self.tx.conflicts.refresh_side(cid, path, mine, base=base.get(path), other=other)
 
     def _conflicts(self, cid: str, decisions: list[FieldDecision], after: Opportunity) -> None:
         for d in decisions:

@@ -16,7 +16,7 @@ from typing import Any
 
 from channel_sync.mapping import flatten
 from channel_sync.model import Opportunity
-from channel_sync.store import DELETED, Transaction
+from channel_sync.store import Transaction
 from channel_sync.sync.cycle_scope import Hub
 from channel_sync.sync.fields import ID_PATH
 
@@ -42,7 +42,7 @@ def enqueue_change(
     flat: dict[str, Any] | None = None
     for target in hub.routes.audience(after.partner_id):
         link = tx.links.by_canonical(target, after.id)
-        if link is not None and link.base.get(DELETED):
+        if link is not None and link.deleted:
             continue
         facts = hub.facts[target]
         writable = facts.writable
@@ -59,6 +59,6 @@ def enqueue_change(
         if flat is None:
             flat = flatten(after)
         values = {p: (after.id if p == ID_PATH else flat.get(p)) for p in sorted(paths)}
-        tx.outbox.enqueue(target, after.id, values)
+        tx.outbox.queue(target, after.id, values)
         queued.append(target)
     return queued
