@@ -152,6 +152,29 @@ def test_conflict_open_update_and_resolve(store: Store, clock: FrozenClock) -> N
     assert reopened.id != opened.id  # a new disagreement after the decision
 
 
+def test_refreshing_one_side_keeps_what_the_other_side_reported(store: Store) -> None:
+    _deal(store)
+    decided = ConflictSide(Decimal("100"), "salesforce", "sf-vendor")  # the hub's decided value
+    vendor_edit = ConflictSide(Decimal("130"), "salesforce", "sf-vendor")
+    partner_edit = ConflictSide(Decimal("140"), "hubspot", "hs-acme")
+    with store.transaction() as tx:
+        # The partner's edit arrives first: the vendor side is known only by the hub's value.
+        opened = tx.conflicts.refresh_side(
+            "cs_1", "amount", partner_edit, base=Decimal("90"), other=decided
+        )
+        assert (opened.a.value, opened.a.connection) == (Decimal(100), "sf-vendor")
+        assert (opened.b.value, opened.b.connection) == (Decimal(140), "hs-acme")
+        # Then the vendor's own edit: only the vendor side changes.
+        both = tx.conflicts.refresh_side(
+            "cs_1", "amount", vendor_edit, base=Decimal("90"),
+            other=ConflictSide(Decimal("100"), "hubspot", "hs-acme"),
+        )
+    assert both.id == opened.id
+    assert (both.a.value, both.b.value) == (Decimal(130), Decimal(140))
+    assert (both.a.connection, both.b.connection) == ("sf-vendor", "hs-acme")
+    assert both.base == Decimal(90)
+
+
 def test_conflicts_decided_by_authority_and_delete_versus_edit(store: Store) -> None:
     _deal(store)
     with store.transaction() as tx:

@@ -239,10 +239,6 @@ class SyncConvergence(RuleBasedStateMachine):
         choices = [(d, p) for d in self.deals for p in sorted(d.contested)]
         deal, path = data.draw(st.sampled_from(choices), label="conflict")
         self._resolve(deal, path, take)
-        # The decision is delivered before anyone edits the field again: a new edit on both
-        # sides before that round is recorded with the decided value in place of the partner's
-        # edit (and "take partner" then loses that edit), a known engine defect.
-        self._complete_round()
 
     def _resolve(self, deal: Deal, path: str, take: str) -> None:
         with self.store.read() as tx:
