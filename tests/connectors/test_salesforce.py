@@ -345,7 +345,8 @@ def test_a_cursor_older_than_the_delete_log_asks_for_a_full_reconcile(
 def test_a_settled_cursor_reads_on_in_one_call_despite_a_crowded_mark_second(
     vendor: RunningInstance, clock: SteerableClock
 ):
-    """SOQL literals carry whole seconds; the mark's second is read apart, in the same call."""
+    """SOQL literals carry whole seconds; once a complete read settled the mark's second, the
+    next read asks only for what comes after it, in one call that re-reads none of the burst."""
     connector = salesforce_connector(vendor, clock, SPEC, query_batch_size=2000)
     with clock.frozen():
         connector.write_batch(
@@ -362,4 +363,38 @@ def test_a_settled_cursor_reads_on_in_one_call_despite_a_crowded_mark_second(
     keys = sorted(r["Channel_Sync_Id__c"] for p in pages for r in p.records)
     assert keys == [f"sf-next-{n}" for n in range(5)]
     calls = [e for e in entries(vendor, since) if e.counts_against_allowance]
-    assert [e.path for e in calls] == ["/services/data/v59.0/composite"]
+    assert settled_cursor.complete
+    assert [e.path for e in calls] == ["/services/data/v59.0/queryAll/"]
+    assert [e.records_read for e in calls] == [5]
+
+
+def test_a_cursor_left_mid_read_still_reads_the_whole_mark_second(
+    vendor: RunningInstance, clock: SteerableClock
+):
+    """A cursor saved after one page of a read that did not finish may point into a second
+    whose later rows were never committed: the next read reads that second again, apart."""
+    connector = salesforce_connector(vendor, clock, SPEC, query_batch_size=200)
+    with clock.frozen() as when:
+        # Three runs of 150 rows, a millisecond apart, inside one second.
+        clock.advance(timedelta(microseconds=1_100_000 - when.microsecond))
+        for run in range(3):
+            connector.write_batch(
+                "Opportunity",
+                [Upsert(f"sf-cut-{n:04d}", sf_fields(n)) for n in range(150 * run, 150 * run + 150)],
+            )
+            clock.advance(timedelta(milliseconds=1))
+    clock.advance(timedelta(minutes=10))
+    pages = list(connector.read_changes("Opportunity", None))
+    assert len(pages) >= 2
+    assert pages[-1].cursor.complete
+    assert not any(p.cursor.complete for p in pages[:-1])
+    assert pages[0].cursor.modstamp.replace(microsecond=0) == (
+        pages[-1].cursor.modstamp.replace(microsecond=0)
+    )
+    since = mark(vendor)
+    resumed = list(connector.read_changes("Opportunity", pages[0].cursor))
+    got = {r["Channel_Sync_Id__c"] for p in resumed for r in p.records}
+    first = {r["Channel_Sync_Id__c"] for r in pages[0].records}
+    assert got == {f"sf-cut-{n:04d}" for n in range(450)} - first
+    calls = [e for e in entries(vendor, since) if e.counts_against_allowance]
+    assert calls[0].path == "/services/data/v59.0/composite"

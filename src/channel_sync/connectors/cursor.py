@@ -58,7 +58,8 @@ class Cursor:
     read's lower bound; anything read again with a modstamp no newer is a duplicate.
     ``read_started`` is when the read that produced this cursor began (connector clock).
     ``checked_deletes_at`` records when deletions were last swept, for connectors whose change
-    feed does not carry deletes.
+    feed does not carry deletes. ``complete`` says the read that produced the cursor ran to the
+    end of the feed (a cursor saved after one page of an interrupted read does not).
     """
 
     modstamp: datetime
@@ -66,6 +67,7 @@ class Cursor:
     seen: tuple[tuple[str, datetime], ...] = ()
     read_started: datetime | None = None
     checked_deletes_at: datetime | None = None
+    complete: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "modstamp", _aware(self.modstamp, "cursor modstamp"))
@@ -86,7 +88,13 @@ class Cursor:
         return dict(self.seen)
 
     def with_deletes_checked(self, when: datetime) -> Cursor:
-        return Cursor(self.modstamp, self.id, self.seen, self.read_started, when)
+        return Cursor(self.modstamp, self.id, self.seen, self.read_started, when, self.complete)
+
+    def completed(self) -> Cursor:
+        """This cursor, marked as left by a read that ran to the end of the feed."""
+        return Cursor(
+            self.modstamp, self.id, self.seen, self.read_started, self.checked_deletes_at, True
+        )
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready form, stored by the engine next to the data the cursor covers."""
@@ -99,6 +107,8 @@ class Cursor:
             data["read_started"] = self.read_started.isoformat()
         if self.checked_deletes_at is not None:
             data["checked_deletes_at"] = self.checked_deletes_at.isoformat()
+        if self.complete:
+            data["complete"] = True
         return data
 
     @classmethod
@@ -112,6 +122,7 @@ class Cursor:
                 ),
                 read_started=_parse(data.get("read_started")),
                 checked_deletes_at=_parse(data.get("checked_deletes_at")),
+                complete=data.get("complete") is True,
             )
         except (KeyError, TypeError, ValueError) as exc:
             msg = f"stored cursor is not valid: {exc}"

@@ -19,7 +19,7 @@ from typing import Any
 
 from channel_sync.clock import Clock, default_clock
 from channel_sync.connectors.batching import apply_ops, chunked
-from channel_sync.connectors.cursor import Cursor, CursorPolicy, PageAssembler, Stamped
+from channel_sync.connectors.cursor import Chunk, Cursor, CursorPolicy, PageAssembler, Stamped
 from channel_sync.connectors.protocol import (
     CheckReport,
     Delete,
@@ -175,6 +175,9 @@ class SalesforceConnector:
             policy=policy,
         )
         assembler: PageAssembler[RemoteRecord] = PageAssembler(cursor, policy, started)
+        # Each page goes out once the next is known, so the last one can say that the read
+        # reached the end of the feed (see ``SalesforceReader.changes``).
+        held: Chunk[RemoteRecord] | None = None
         for batch, done in batches:
             stamped = [
                 Stamped(str(r[spec.id_field]), parse_datetime(r[spec.modstamp_field]), r)
@@ -184,9 +187,13 @@ class SalesforceConnector:
             if chunk is None and done:
                 chunk = assembler.finish()
             if chunk is not None:
-                yield self._page(spec, chunk.items, chunk.cursor, notice)
-                notice = None
-        if notice is not None:
+                if held is not None:
+                    yield self._page(spec, held.items, held.cursor, notice)
+                    notice = None
+                held = chunk
+        if held is not None:
+            yield self._page(spec, held.items, held.cursor.completed(), notice)
+        elif notice is not None:
             yield Page((), (), cursor or Cursor(started, ""), notice)
 
     def write_batch(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:

@@ -5,7 +5,9 @@ mark" cannot be said exactly: a plain ``SystemModstamp >= floor(mark)`` re-reads
 the mark's own second, and after a bulk write that second can hold a thousand rows, which costs
 an extra call each cycle. When the read need not look back before the mark, it is split in two
 queries sent in *one* Composite request (which counts as one call): the mark's second, which
-the cursor's ``seen`` filters, and everything after it. Later pages follow ``nextRecordsUrl``.
+the cursor's ``seen`` filters, and everything after it. Once a read that ran to the end of the
+feed began more than the look-back after the mark's second, that second can hold nothing new and
+only the second query is sent. Later pages follow ``nextRecordsUrl``.
 """
 
 from __future__ import annotations
@@ -53,15 +55,26 @@ class SalesforceReader:
             return
         start = cursor.modstamp.replace(microsecond=0)
         end = start + SECOND
+        after = soql.changes(
+            fields, modstamp=modstamp, record_id=record_id, since=Bound(end, inclusive=True)
+        )
+        if (
+            cursor.complete
+            and cursor.read_started is not None
+            and cursor.read_started >= end + policy.lookback
+        ):
+            # The read that left this cursor ran to the end of the feed, so it read the mark's
+            # whole second, and it started more than the look-back after that second ended, so
+            # nothing can still appear there: an idle cycle re-reads nothing, however large
+            # the last burst was.
+            yield from self.follow(self._query(after, include_deleted=True))
+            return
         in_mark = soql.changes(
             fields,
             modstamp=modstamp,
             record_id=record_id,
             since=Bound(start, inclusive=True),
             before=end,
-        )
-        after = soql.changes(
-            fields, modstamp=modstamp, record_id=record_id, since=Bound(end, inclusive=True)
         )
         first, rest = self._both(in_mark, after)
         yield from self.follow(first)  # the mark's second: whole before anything after it
