@@ -24,6 +24,7 @@ def _root() -> None:
 match.attach(root_app)
 runner = CliRunner()
 HEADER = "name_a,domain_a,name_b,domain_b"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str) -> tuple[int, str, str]:
@@ -121,15 +122,29 @@ def test_a_missing_file_exits_2(tmp_path: Path) -> None:
     assert err.startswith(f"{tmp_path / 'absent.csv'}: cannot read the file")
 
 
-def test_the_installed_command_runs_on_the_labelled_set() -> None:
-    data = Path(__file__).resolve().parent.parent / "data" / "company_pairs.csv"
-    proc = subprocess.run(
+def installed(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command line, as the console script runs it."""
+    return subprocess.run(
         [sys.executable, "-c", "from channel_sync.cli.app import main; main()",
-         "match-customers", str(data)],
-        capture_output=True, text=True, check=False, timeout=120,
+         "match-customers", *args],
+        capture_output=True, text=True, check=False, timeout=120, cwd=cwd,
     )
+
+
+@pytest.mark.parametrize(
+    ("options", "reasons"),
+    [
+        ((), {"alias", "domain", "name", "none"}),
+        (("--no-builtin-aliases",), {"domain", "name", "none"}),
+    ],
+)
+def test_the_installed_command_runs_on_the_labelled_set(
+    options: tuple[str, ...], reasons: set[str]
+) -> None:
+    data = Path(__file__).resolve().parent.parent / "data" / "company_pairs.csv"
+    proc = installed(str(data), "--project", str(REPO), *options)
     assert proc.returncode == 0, proc.stderr
     rows = lines(proc.stdout)
     assert [r["row"] for r in rows] == list(range(1, len(rows) + 1))
     assert len(rows) >= 300
-    assert {r["reason"] for r in rows} == {"domain", "name", "none"}
+    assert {r["reason"] for r in rows} == reasons

@@ -19,7 +19,10 @@ from channel_sync.errors import ConfigurationError
 from channel_sync.model import Customer, Opportunity
 from channel_sync.workflow.matching import (
     DEFAULT_THRESHOLD,
+    EMPTY_ALIASES,
     PARTNER_REVIEW_MESSAGE,
+    AliasFamily,
+    AliasTable,
     ChannelConflict,
     CustomerIndex,
     CustomerKey,
@@ -175,10 +178,17 @@ def test_the_index_finds_acronyms_in_both_directions() -> None:
     assert [r.canonical_id for r, _ in index.matches("Klynveld Peat Marwick Goerdeler", None)] == [
         "b"
     ]
-    strict = CustomerIndex(index_records := [record("a", None, "General Electric")])
-    assert [r.canonical_id for r, _ in strict.matches("GE", None)] == []  # 0.85 < threshold
-    lenient = CustomerIndex(index_records, CustomerMatcher(0.85))
+    # Two-letter initials score 0.85, below the default threshold (names alone, no aliases).
+    index_records = [record("a", None, "General Electric")]
+    strict = CustomerIndex(index_records, CustomerMatcher(aliases=EMPTY_ALIASES))
+    assert [r.canonical_id for r, _ in strict.matches("GE", None)] == []
+    lenient = CustomerIndex(index_records, CustomerMatcher(0.85, EMPTY_ALIASES))
     assert [r.canonical_id for r, _ in lenient.matches("GE", None)] == ["a"]
+    # The built-in aliases list "GE" under General Electric, so it matches at any threshold.
+    listed = CustomerIndex(index_records)
+    assert [(r.canonical_id, m.reason) for r, m in listed.matches("GE", None)] == [
+        ("a", MatchReason.ALIAS)
+    ]
 
 
 def conflict(canonical_id: str, partner_id: str | None, name: str) -> ChannelConflict:
@@ -261,14 +271,26 @@ def random_domain(rng: random.Random) -> str | None:
     return rng.choice(["", "eu.", "www."]) + rng.choice(STEMS) + rng.choice([".com", ".co.uk"])
 
 
-def test_the_index_returns_exactly_what_brute_force_does() -> None:
+#: Families over the random names' words: listed by name (with and without trailing words), by
+#: initials (which sets the acronym reading aside for other names) and by domain.
+RANDOM_FAMILIES = AliasTable(
+    [
+        AliasFamily("Globex", ("Initech Systems", "GBX"), ("hooli.com",)),
+        AliasFamily("Umbrella Group", ("Stark Industries", "Wayne"), ("wonka.co.uk",)),
+        AliasFamily("Tyrell", ("Cyberdyne Labs", "AS", "SS", "ASA", "SSS", "WSA"), ()),
+    ]
+)
+
+
+@pytest.mark.parametrize("aliases", [None, RANDOM_FAMILIES], ids=["built-in", "random-families"])
+def test_the_index_returns_exactly_what_brute_force_does(aliases: AliasTable | None) -> None:
     rng = random.Random(seed_for("index against brute force"))
     records = [
         record(f"r{i}", f"partner-{rng.randrange(5)}", random_name(rng), random_domain(rng))
         for i in range(RECORDS)
     ]
     for threshold in (DEFAULT_THRESHOLD, 0.8, 0.95):
-        strictness = CustomerMatcher(threshold)
+        strictness = CustomerMatcher(threshold, aliases)
         index = CustomerIndex(records, strictness)
         keys = [CustomerKey.of(r.company_name, r.domain) for r in records]
         for _ in range(max(1, RECORDS // 10)):

@@ -5,6 +5,7 @@ call per deal. The index instead narrows the field with lookups and rapidfuzz's 
 runs the full comparison on the few survivors:
 
 * the registrable domain, in a dictionary;
+* the customer-alias family (by listed name or domain), in a dictionary;
 * the name with its words run together, in a dictionary (exact equality after normalisation);
 * acronyms: one-word names by their letters, longer names by their initials;
 * ``process.extract`` over every normalised name with the two measures that bound the name
@@ -12,9 +13,9 @@ runs the full comparison on the few survivors:
   stored pre-sorted, so ``token_sort_ratio`` runs as a plain ``ratio`` without re-splitting
   100,000 names per query.
 
-Because the final name score never exceeds that bound (except for exact and acronym matches,
-which the dictionaries catch), the narrowing loses nothing: the index returns exactly what
-comparing against every deal would.
+Because the final name score never exceeds that bound (except for exact, acronym and alias
+matches, which the dictionaries catch), the narrowing loses nothing: the index returns exactly
+what comparing against every deal would.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class CustomerIndex:
         self._by_compact: dict[str, list[int]] = defaultdict(list)
         self._by_acronym: dict[str, list[int]] = defaultdict(list)
         self._by_initials: dict[str, list[int]] = defaultdict(list)
+        self._by_family: dict[int, list[int]] = defaultdict(list)
         for record in records:
             self.add(record)
 
@@ -162,6 +164,8 @@ class CustomerIndex:
             self._by_acronym[name.acronym].append(position)
         for initials in name.initials:
             self._by_initials[initials].append(position)
+        for family in self._matcher.families(key):
+            self._by_family[family].append(position)
 
     def _acronym_can_match(self, acronym: str) -> bool:
         score = ACRONYM_SCORES.get(len(acronym), LONG_ACRONYM_SCORE)
@@ -171,6 +175,8 @@ class CustomerIndex:
         found: set[int] = set()
         if key.evidence_domain is not None:
             found.update(self._by_domain.get(key.evidence_domain, ()))
+        for family in self._matcher.families(key):
+            found.update(self._by_family.get(family, ()))
         name = key.name
         if not name:
             return found

@@ -100,6 +100,10 @@ class NormalizedName:
     #: offers ``ibm`` and ``ibmc``.
     initials: frozenset[str]
     numbers: frozenset[str]
+    #: The words run together before trailing descriptive words ("Group", "International",
+    #: ...) were dropped: ``americaninternationalgroup`` where :attr:`compact` is ``american``.
+    #: Customer aliases are looked up by it, so a listed name never loses words.
+    full_compact: str = ""
 
     @property
     def text(self) -> str:
@@ -139,10 +143,12 @@ def normalize_name(name: str | None) -> NormalizedName:
     initials = {_initials(words)}
     _strip_legal_forms(words)
     initials.add(_initials(words))
+    full_compact = "".join(words)
     _strip_noise(words)
     return NormalizedName(
         original=name,
         tokens=tuple(words),
         initials=frozenset(i for i in initials if i),
         numbers=frozenset(w for i, w in enumerate(words) if _is_number(w, i)),
+        full_compact=full_compact,
     )

@@ -129,13 +129,17 @@ def _unpaired(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[int, int, int]:
     return paired, len(free_a), len(free_b)
 
 
-def score_names(a: NormalizedName, b: NormalizedName) -> NameScore:
-    """Score two names; ``verdict`` says which rule decided, for the evidence text."""
+def score_names(a: NormalizedName, b: NormalizedName, *, acronyms: bool = True) -> NameScore:
+    """Score two names; ``verdict`` says which rule decided, for the evidence text.
+
+    ``acronyms=False`` sets the acronym reading aside (when a customer list already says what
+    the short name stands for); the words are then compared as they are.
+    """
     if not a or not b:
         return NameScore(0.0, NameVerdict.MISSING)
     if a.compact == b.compact:
         return NameScore(1.0, NameVerdict.SAME)
-    acronym = _acronym(a, b)
+    acronym = _acronym(a, b) if acronyms else None
     if acronym is not None:
         return NameScore(acronym_score(acronym), NameVerdict.ACRONYM)
     score = fuzzy_bound(a, b)

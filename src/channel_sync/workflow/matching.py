@@ -6,8 +6,11 @@ overlapping product. The check runs in three layers:
 
 * :mod:`~channel_sync.workflow.match_names` and :mod:`~channel_sync.workflow.match_domains`
   read names and domains the way a person would;
-* :class:`CustomerMatcher` decides for one pair (same registrable domain, or names scoring at or
-  above a configurable threshold) and says why in an evidence sentence;
+* :class:`CustomerMatcher` decides for one pair (same registrable domain, same customer-alias
+  family, or names scoring at or above a configurable threshold) and says why in an evidence
+  sentence; :class:`AliasTable` holds the corporate families it knows, built from the built-in
+  list of well-known companies and a project's ``customers/aliases.yaml``
+  (:func:`project_alias_table`);
 * :class:`CustomerIndex` finds the matching deals among many without comparing each one.
 
 What the two audiences see differs on purpose. :func:`conflict_evidence` is for the vendor's
@@ -21,6 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from channel_sync.workflow.match_alias_file import (
+    alias_table,
+    builtin_aliases,
+    project_alias_table,
+    project_aliases_path,
+    read_alias_file,
+)
+from channel_sync.workflow.match_aliases import EMPTY_ALIASES, AliasFamily, AliasTable
 from channel_sync.workflow.match_compare import (
     DEFAULT_THRESHOLD,
     CustomerKey,
@@ -32,8 +43,11 @@ from channel_sync.workflow.match_index import ChannelConflict, CustomerIndex, Cu
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "EMPTY_ALIASES",
     "EVIDENCE_LIMIT",
     "PARTNER_REVIEW_MESSAGE",
+    "AliasFamily",
+    "AliasTable",
     "ChannelConflict",
     "CustomerIndex",
     "CustomerKey",
@@ -41,9 +55,14 @@ __all__ = [
     "CustomerRecord",
     "MatchReason",
     "MatchResult",
+    "alias_table",
+    "builtin_aliases",
     "conflict_evidence",
     "find_conflicts",
     "partner_safe_summary",
+    "project_alias_table",
+    "project_aliases_path",
+    "read_alias_file",
 ]
 
 #: Salesforce's ``Channel_Conflict_Evidence__c`` is a 4,000-character text area.
