@@ -378,10 +378,9 @@ def test_a_cursor_left_mid_read_still_reads_the_whole_mark_second(
         # Three runs of 150 rows, a millisecond apart, inside one second.
         clock.advance(timedelta(microseconds=1_100_000 - when.microsecond))
         for run in range(3):
-            connector.write_batch(
-                "Opportunity",
-                [Upsert(f"sf-cut-{n:04d}", sf_fields(n)) for n in range(150 * run, 150 * run + 150)],
-            )
+            first = 150 * run
+            ops = [Upsert(f"sf-cut-{n:04d}", sf_fields(n)) for n in range(first, first + 150)]
+            connector.write_batch("Opportunity", ops)
             clock.advance(timedelta(milliseconds=1))
     clock.advance(timedelta(minutes=10))
     pages = list(connector.read_changes("Opportunity", None))

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from channel_sync.cli import audit, conflicts, status
 from channel_sync.cli import sync as sync_cli
 from channel_sync.connectors import registry
-from sync.world import PARTNER_A, ROOT, VENDOR, World
+from sync.world import PARTNER_A, PARTNER_B, ROOT, VENDOR, World
 
 root_app = typer.Typer()
 for module in (sync_cli, status, conflicts, audit):
@@ -105,6 +105,31 @@ def test_sync_dry_run_then_sync(cli_env: World) -> None:
     code, out, _ = cli("audit", "show", "cs_cli_1")
     assert code == 0
     assert "audit trail of cs_cli_1" in out
+
+
+@pytest.mark.usefixtures("installed")
+def test_sync_applies_the_workflow_rules_and_the_customer_aliases(cli_env: World) -> None:
+    """``sync --once`` runs the same registration rules as the scheduler: a partner's
+    registration is submitted, and the channel-conflict check knows corporate aliases."""
+    world = cli_env
+    world.vendor.create(Name="Direct platform deal", Channel_Sync_Id__c="cs_cli_direct",
+                        Customer_Name__c="Meta Platforms", Amount=5000)
+    world.partner_b.create(Name="Partner social deal", Channel_Sync_Register__c=True,
+                           Customer_Name__c="Facebook", Amount=7000)
+    code, _, err = cli("sync", VENDOR, "--once")
+    assert code == 0, err
+    code, _, err = cli("sync", PARTNER_B, "--once")
+    assert code == 0, err
+    with world.store.read() as tx:
+        [registered] = [
+            r.opportunity for r in tx.records.get_many(
+                [c for c in tx.records.ids() if c != "cs_cli_direct"]
+            ).values()
+        ]
+    assert registered.partner_id is not None
+    assert registered.registration.channel_conflict is True
+    assert "alias" in (registered.registration.conflict_evidence or "")
+    assert registered.registration.status.value in {"submitted", "under_review"}
 
 
 def test_conflicts_list_show_and_resolve(cli_env: World) -> None:

@@ -153,7 +153,7 @@ def sync_command(
     if not once:
         raise fail("pass --once to run one cycle now (the scheduler runs cycles continuously)")
     with workspace(project, env_file, offline=False) as ws:
-        engine = SyncEngine(ws.runtimes, ws.store)
+        engine = _workflow_engine(ws)
         reports = guarded(lambda: engine.sync_once(connections or None, dry_run=dry_run))
         due = [r.connection for r in reports
                if r.reconcile_needed and r.status is CycleStatus.OK and not dry_run]
@@ -170,6 +170,24 @@ def sync_command(
     bad = [r for r in reports if r.status not in (CycleStatus.OK, CycleStatus.STOPPED)]
     if bad:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _workflow_engine(ws: Workspace) -> SyncEngine:
+    """The engine with the same workflow rules ``channel-sync run`` applies."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from channel_sync.scheduler.service import workflow_engine  # noqa: PLC0415
+    from channel_sync.workflow.settings import WorkflowSettings  # noqa: PLC0415
+
+    try:
+        settings = WorkflowSettings.from_env(ws.env)
+        return workflow_engine(ws.project_dir, ws.runtimes, ws.store, settings=settings)[0]
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = "CHANNEL_SYNC_" + "_".join(str(part) for part in error["loc"]).upper()
+        raise fail(f"invalid workflow setting: {field}: {error['msg']}") from None
+    except ChannelSyncError as exc:
+        raise fail(str(exc)) from None
 
 
 def attach(root: typer.Typer) -> None:

@@ -19,6 +19,8 @@ from channel_sync.scheduler.snapshot import schedule_path
 from channel_sync.store import Store
 from channel_sync.sync.engine import SyncEngine
 from channel_sync.sync.runtime import ConnectionRuntime, close_runtime
+from channel_sync.workflow.match_alias_file import project_alias_table
+from channel_sync.workflow.match_compare import CustomerMatcher
 from channel_sync.workflow.numbers import RegistrationNumbers, numbers_in_store
 from channel_sync.workflow.rules import workflow_rules
 from channel_sync.workflow.settings import WorkflowSettings
@@ -64,6 +66,33 @@ class SyncService:
         self.store.dispose()
 
 
+def workflow_engine(
+    project_dir: Path,
+    runtimes: dict[str, ConnectionRuntime],
+    store: Store,
+    *,
+    clock: Clock | None = None,
+    settings: WorkflowSettings | None = None,
+    role: str = "cli",
+) -> tuple[SyncEngine, RegistrationNumbers]:
+    """The engine with the registration workflow's rules (numbers continue from the store,
+    the customer matcher knows the project's aliases), as every command that syncs uses it."""
+    settings = settings or WorkflowSettings()
+    numbers = RegistrationNumbers(settings.registration_number_prefix, numbers_in_store(store))
+    engine = SyncEngine(
+        runtimes,
+        store,
+        clock=clock or default_clock(),
+        rules=workflow_rules(
+            settings,
+            numbers=numbers,
+            matcher=CustomerMatcher(aliases=project_alias_table(project_dir)),
+        ),
+        holder=f"{socket.gethostname()}:{os.getpid()}:{role}",
+    )
+    return engine, numbers
+
+
 def build_service(
     project_dir: Path,
     runtimes: dict[str, ConnectionRuntime],
@@ -76,13 +105,8 @@ def build_service(
     service owns (and closes) both from here on."""
     clock = clock or default_clock()
     settings = settings or WorkflowSettings()
-    numbers = RegistrationNumbers(settings.registration_number_prefix, numbers_in_store(store))
-    engine = SyncEngine(
-        runtimes,
-        store,
-        clock=clock,
-        rules=workflow_rules(settings, numbers=numbers),
-        holder=f"{socket.gethostname()}:{os.getpid()}:scheduler",
+    engine, numbers = workflow_engine(
+        project_dir, runtimes, store, clock=clock, settings=settings, role="scheduler"
     )
     return SyncService(
         project_dir=project_dir,
