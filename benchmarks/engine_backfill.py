@@ -1,10 +1,11 @@
 """Memory of an initial backfill: N partner deals synced into an empty store and vendor org.
 
-The deals are loaded straight into the partner HubSpot sandbox; the engine's first cycles read
-them, create them in the hub and upsert them into the vendor Salesforce sandbox, with a rich
-progress bar fed from the vendor org's record count. Peak RSS is ``ru_maxrss`` of this process,
-which also hosts both sandboxes (their share is printed as the RSS after loading). Goal: peak
-<= 400 MB.
+The partner HubSpot portal (holding the N deals, every one registered with the vendor) and the
+empty vendor Salesforce org are served from a child process, so the figure is the engine's
+own: this process runs one ``sync_once`` of both connections through the shipped connectors,
+reading the N deals into the hub and upserting them into the vendor org, with a rich progress
+bar of deals in the hub and writes confirmed by the vendor org. Peak RSS is ``ru_maxrss`` of
+this process; the sandboxes' peak is printed beside it. Goal: peak <= 400 MB.
 
     python benchmarks/engine_backfill.py [--n 100000]     (env CHANNEL_SYNC_BENCH_BACKFILL)
 """
@@ -16,14 +17,24 @@ import json
 import os
 import resource
 import sys
+import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _world import cycle_summary, open_world
+from _sandbox_process import sandbox_process
+from _world import LOOKBACK, PLUGINS, VENDOR, connector_options, cycle_summary, scratch_project
+
+from channel_sync.store import migrate, open_store
+from channel_sync.store.tables import OutboxRow, RecordRow
+from channel_sync.sync.engine import SyncEngine
+from channel_sync.sync.runtime import close_runtime, load_runtime
+from channel_sync.testing import SteerableClock
 
 
 def peak_mb() -> float:
@@ -31,28 +42,60 @@ def peak_mb() -> float:
 
 
 def run(n: int) -> None:
-    with open_world() as world:
-        world.seed_partner_deals(n)
-        loaded = peak_mb()
-        vendor: Any = world.vendor.backend
+    with sandbox_process(n) as sandboxes, \
+            tempfile.TemporaryDirectory(prefix="channel-sync-bench-") as tmp:
+        workdir = Path(tmp)
+        before = peak_mb()
+        clock = SteerableClock()  # wall time: the sandboxes run on their own process's clock
+        url = f"sqlite:///{workdir / 'state.db'}"
+        migrate(url)
+        store = open_store(url, clock=clock)
+        runtimes = load_runtime(
+            scratch_project(workdir / "project"), sandboxes.env,
+            connector_options=connector_options(clock), plugins=PLUGINS,
+        )
+        engine = SyncEngine(runtimes, store, clock=clock)
+        time.sleep(LOOKBACK.total_seconds() + 1)  # HubSpot reads a closed window
         result: dict[str, Any] = {}
 
         def work() -> None:
-            reports, seconds = world.sync()
-            result["reports"], result["seconds"] = reports, seconds
+            started = time.perf_counter()
+            result["reports"] = engine.sync_once()
+            result["seconds"] = time.perf_counter() - started
+
+        def counts() -> tuple[int, int]:
+            with store.read() as tx:
+                hub = tx.session.scalar(select(func.count()).select_from(RecordRow)) or 0
+                written = tx.session.scalar(
+                    select(func.count()).select_from(OutboxRow).where(
+                        OutboxRow.target_connection == VENDOR, OutboxRow.status == "confirmed"
+                    )
+                ) or 0
+            return int(hub), int(written)
 
         worker = threading.Thread(target=work, name="backfill")
-        with Progress(transient=True) as progress:
-            task = progress.add_task("backfill", total=n)
-            worker.start()
-            while worker.is_alive():
-                worker.join(0.5)
-                progress.update(task, completed=len(vendor.store.records))
-        print(json.dumps({
-            "scenario": "backfill", "n": n, "seconds": round(result["seconds"], 1),
-            "peak_rss_mb": round(peak_mb(), 1), "rss_after_loading_sandboxes_mb": round(loaded, 1),
-            "goal_mb": 400, "cycle": cycle_summary(result["reports"]),
-        }), flush=True)
+        try:
+            with Progress(transient=True) as progress:
+                read = progress.add_task("deals in the hub", total=n)
+                wrote = progress.add_task("written to the vendor org", total=n)
+                worker.start()
+                while worker.is_alive():
+                    worker.join(1.0)
+                    hub, written = counts()
+                    progress.update(read, completed=hub)
+                    progress.update(wrote, completed=written)
+        finally:
+            worker.join()
+            close_runtime(runtimes)
+            store.dispose()
+    print(json.dumps({
+        "scenario": "backfill", "n": n, "seconds": round(result["seconds"], 1),
+        "engine_peak_rss_mb": round(peak_mb(), 1),
+        "engine_rss_before_sync_mb": round(before, 1),
+        "sandbox_process_peak_rss_mb": round(sandboxes.final.get("rss_mb", 0.0), 1),
+        "vendor_records": sandboxes.final.get("vendor_records"),
+        "goal_mb": 400, "cycle": cycle_summary(result["reports"]),
+    }), flush=True)
 
 
 def main() -> None:
