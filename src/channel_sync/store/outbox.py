@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from channel_sync.clock import Clock
 from channel_sync.store.columns import as_utc
@@ -203,14 +204,32 @@ class OutboxRepository:
             .limit(max_size)
             .with_for_update(skip_locked=True)
         )
-        claimed: list[OutboxEntry] = []
-        for row in self._session.scalars(query):
-            row.status = OutboxStatus.IN_FLIGHT
-            row.batch_id = batch_id
-            row.attempts += 1
-            row.updated_at = now
+        rows = list(self._session.scalars(query))
+        ids = [row.id for row in rows]
+        # One UPDATE per chunk for the whole claim rather than one per entry.
+        for start in range(0, len(ids), CONFIRM_CHUNK):
+            self._session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids[start : start + CONFIRM_CHUNK]))
+                .values(
+                    status=OutboxStatus.IN_FLIGHT,
+                    batch_id=batch_id,
+                    attempts=OutboxRow.attempts + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        claimed = []
+        for row in rows:
+            for key, value in (
+                ("status", OutboxStatus.IN_FLIGHT),
+                ("batch_id", batch_id),
+                ("attempts", row.attempts + 1),
+                ("updated_at", now),
+            ):
+                set_committed_value(row, key, value)
+            self._pending.pop((row.target_connection, row.canonical_id), None)
             claimed.append(_to_entry(row))
-        self._session.flush()
         return Batch(batch_id=batch_id, target_connection=target_connection, entries=tuple(claimed))
 
     def confirm(self, entry_id: int) -> OutboxEntry:
