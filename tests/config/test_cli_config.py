@@ -108,6 +108,20 @@ def test_a_broken_env_file_is_a_located_problem(project: Path, tmp_path: Path) -
     assert f"{bad.name}:2:1: expected KEY=VALUE" in err
 
 
+def test_the_customer_aliases_file_is_checked_too(project: Path, env_file: Path) -> None:
+    aliases = project / "customers" / "aliases.yaml"
+    aliases.parent.mkdir()
+    aliases.write_text("version: 1\nfamilies:\n  - name: Kestrel Foods\n    colour: blue\n")
+    code, out, err = invoke("validate", "--project", str(project), "--env-file", str(env_file))
+    assert code == 2
+    assert "aliases.yaml:4:5: families[0]" in err
+    assert "colour" in err
+    assert "Traceback" not in out + err
+    shutil.copy(REPO / "customers" / "aliases.yaml", aliases)
+    code, _, err = invoke("validate", "--project", str(project), "--env-file", str(env_file))
+    assert code == 0, err
+
+
 def test_a_directory_that_is_not_a_project(tmp_path: Path) -> None:
     code, _, err = invoke("validate", "--project", str(tmp_path))
     assert code == 2

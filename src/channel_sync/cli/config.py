@@ -22,7 +22,7 @@ from channel_sync.config.check import (
 )
 from channel_sync.config.connection import format_interval
 from channel_sync.config.connector_specs import BUILTIN_SPECS
-from channel_sync.config.problems import Problem
+from channel_sync.config.problems import FileError, Problem
 from channel_sync.config.project import CONNECTORS_DIR
 from channel_sync.config.schema import (
     SCHEMA_FILE_NAME,
@@ -99,13 +99,30 @@ def _summary(report: ProjectReport) -> Table:
     return table
 
 
+def _alias_problems(project: Path) -> list[Problem]:
+    """The project's customer aliases file, when it has one (the channel-conflict check)."""
+    from channel_sync.workflow.match_alias_file import (  # noqa: PLC0415
+        project_aliases_path,
+        read_alias_file,
+    )
+
+    path = project_aliases_path(project)
+    if not path.exists():
+        return []
+    try:
+        read_alias_file(path)
+    except FileError as exc:
+        return list(exc.problems)
+    return []
+
+
 def validate(project: Path, env_file: Path | None) -> int:
     """Run every check on ``project``; returns the exit code."""
     env, env_problems = check_environment(env_file)
     report = check_project(
         project, env=env, load_mapping=_mapping_loader(), connectors=_known_connectors()
     )
-    problems = env_problems + report.problems
+    problems = env_problems + report.problems + _alias_problems(project)
     console = Console()
     if not console.is_terminal:
         console = Console(width=160)
