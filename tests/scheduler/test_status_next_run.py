@@ -48,3 +48,28 @@ def test_status_reports_the_next_run_of_a_live_scheduler(
     rows = {r["connection"]: r for r in json.loads(result.stdout)["connections"]}
     assert datetime.fromisoformat(rows["vendor-salesforce"]["next_run"]) == due
     assert rows["partner-a-hubspot"]["next_run"] is None
+
+
+def test_the_status_table_says_why_a_reconcile_is_due() -> None:
+    from rich.console import Console  # noqa: PLC0415
+
+    from channel_sync.cli.status import _table  # noqa: PLC0415
+    from channel_sync.sync.status import ConnectionHealth  # noqa: PLC0415
+
+    rows = [
+        ConnectionHealth("vendor-salesforce", "vendor", None, "reconcile_needed",
+                         reconcile_needed="the delete log no longer reaches the cursor"),
+        ConnectionHealth("partner-a-hubspot", "partner", "partner-a", "failing",
+                         last_error="the token was refused",
+                         reconcile_needed="the delete log no longer reaches the cursor"),
+        ConnectionHealth("partner-b-salesforce", "partner", "partner-b", "healthy"),
+    ]
+    console = Console(width=400, record=True)
+    console.print(_table(rows))
+    lines = {line.split("│")[1].strip(): line for line in console.export_text().splitlines()
+             if line.count("│") > 2 and "connection" not in line}
+    assert "reconcile needed: the delete log no longer reaches the cursor" in (
+        lines["vendor-salesforce"]
+    )
+    assert "the token was refused" in lines["partner-a-hubspot"]
+    assert "reconcile needed" not in lines["partner-b-salesforce"]

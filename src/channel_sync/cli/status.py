@@ -23,11 +23,17 @@ def _lag(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
+def _reconcile_note(health: ConnectionHealth) -> str:
+    if not health.reconcile_needed:
+        return ""
+    return f"reconcile needed: {health.reconcile_needed}"
+
+
 def _table(rows: list[ConnectionHealth]) -> Table:
     table = Table(title="connections")
     for column in ("connection", "role", "partner", "state", "last run", "lag", "pending",
                    "failed writes", "failed records", "conflicts", "api used/left", "next run",
-                   "error"):
+                   "error / note"):
         table.add_column(column)
     for h in rows:
         api = "-" if h.api_used is None else f"{h.api_used}/{h.api_left}"
@@ -37,7 +43,7 @@ def _table(rows: list[ConnectionHealth]) -> Table:
             _lag(h.lag_seconds), str(h.pending + h.in_flight), str(h.failed_writes),
             str(h.failed_records), str(h.conflicts), api,
             show(h.next_run.isoformat(timespec="seconds") if h.next_run else None),
-            h.last_error or "",
+            h.last_error or _reconcile_note(h),
         )
     return table
 
