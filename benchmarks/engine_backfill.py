@@ -7,7 +7,11 @@ reading the N deals into the hub and upserting them into the vendor org, with a 
 bar of deals in the hub and writes confirmed by the vendor org. Peak RSS is ``ru_maxrss`` of
 this process; the sandboxes' peak is printed beside it. Goal: peak <= 400 MB.
 
-    python benchmarks/engine_backfill.py [--n 100000]     (env CHANNEL_SYNC_BENCH_BACKFILL)
+    python benchmarks/engine_backfill.py [--n 100000] [--rules]   (env CHANNEL_SYNC_BENCH_BACKFILL)
+
+With ``--rules`` the engine runs the registration workflow as ``channel-sync run`` does: every
+deal is a submitted registration, numbered and checked for channel conflicts against all the
+open claims before it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _sandbox_process import sandbox_process
 from _world import LOOKBACK, PLUGINS, VENDOR, connector_options, cycle_summary, scratch_project
 
+from channel_sync.scheduler.service import workflow_engine
 from channel_sync.store import migrate, open_store
 from channel_sync.store.tables import OutboxRow, RecordRow
 from channel_sync.sync.engine import SyncEngine
@@ -41,7 +46,7 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(n: int) -> None:
+def run(n: int, *, rules: bool) -> None:
     with sandbox_process(n) as sandboxes, \
             tempfile.TemporaryDirectory(prefix="channel-sync-bench-") as tmp:
         workdir = Path(tmp)
@@ -54,7 +59,10 @@ def run(n: int) -> None:
             scratch_project(workdir / "project"), sandboxes.env,
             connector_options=connector_options(clock), plugins=PLUGINS,
         )
-        engine = SyncEngine(runtimes, store, clock=clock)
+        if rules:
+            engine, _ = workflow_engine(workdir / "project", runtimes, store, clock=clock)
+        else:
+            engine = SyncEngine(runtimes, store, clock=clock)
         time.sleep(LOOKBACK.total_seconds() + 1)  # HubSpot reads a closed window
         result: dict[str, Any] = {}
 
@@ -89,7 +97,8 @@ def run(n: int) -> None:
             close_runtime(runtimes)
             store.dispose()
     print(json.dumps({
-        "scenario": "backfill", "n": n, "seconds": round(result["seconds"], 1),
+        "scenario": "backfill", "n": n, "workflow_rules": rules,
+        "seconds": round(result["seconds"], 1),
         "engine_peak_rss_mb": round(peak_mb(), 1),
         "engine_rss_before_sync_mb": round(before, 1),
         "sandbox_process_peak_rss_mb": round(sandboxes.final.get("rss_mb", 0.0), 1),
@@ -102,7 +111,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=int(os.environ.get("CHANNEL_SYNC_BENCH_BACKFILL",
                                                                     "100000")))
-    run(parser.parse_args().n)
+    parser.add_argument("--rules", action="store_true",
+                        help="sync with the registration workflow's rules, as channel-sync run "
+                             "does (every deal is a registration checked for channel conflicts)")
+    args = parser.parse_args()
+    run(args.n, rules=args.rules)
 
 
 if __name__ == "__main__":

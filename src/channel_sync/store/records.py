@@ -224,6 +224,16 @@ class RecordRepository:
             query = query.where(RecordRow.canonical_id > after)
         return list(self._session.scalars(query))
 
+    def versions_since(self, since: datetime) -> list[tuple[str, int, datetime]]:
+        """``(canonical id, version, updated at)`` of every deal written at or after ``since``,
+        oldest first: what changed, without reading the deals themselves."""
+        query = (
+            select(RecordRow.canonical_id, RecordRow.version, RecordRow.updated_at)
+            .where(RecordRow.updated_at >= since)
+            .order_by(RecordRow.updated_at, RecordRow.canonical_id)
+        )
+        return [(str(cid), int(version), at) for cid, version, at in self._session.execute(query)]
+
     def changed_since(self, since: datetime, *, limit: int = 1000) -> list[StoredRecord]:
         query = (
             select(RecordRow)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from channel_sync.clock import Clock
 from channel_sync.mapping import build_opportunity, flatten
 from channel_sync.model import (
-    OPEN_STATUSES,
     Opportunity,
     RegistrationStatus,
     check_transition,
 )
 from channel_sync.store import Transaction
+from channel_sync.sync.claims import ClaimChange, ClaimsFeed, claims_customer, merged_claims
 from channel_sync.sync.merge import Side
 from channel_sync.sync.rules import HubRule
 
@@ -23,30 +23,57 @@ _PAGE = 1000
 STATUS = "registration.status"
 
 
-def claims_customer(opportunity: Opportunity) -> bool:
-    """An open registration, or an open vendor-direct deal: what a new submission may clash with."""
-    if opportunity.is_vendor_direct:
-        return not opportunity.is_closed
-    return opportunity.registration.status in OPEN_STATUSES
-
-
 class HubRuleContext:
-    """What a rule may look at; the hub's other deals are read lazily, once per transaction."""
+    """What a rule may look at.
+
+    With a :class:`ClaimsFeed` the open claims are the feed's committed ones with this
+    transaction's own changes laid over them (:meth:`pending_claims`); without one, the hub's
+    deals are read once per transaction.
+    """
 
     def __init__(
-        self, tx: Transaction, clock: Clock, source: str, source_role: Side | None
+        self,
+        tx: Transaction,
+        clock: Clock,
+        source: str,
+        source_role: Side | None,
+        feed: ClaimsFeed | None = None,
     ) -> None:
         self.clock = clock
         self.source = source
         self.source_role = source_role
         self._tx = tx
+        self._feed = feed
+        self._refreshed = False
         self._claims: list[Opportunity] | None = None
+        self._pending: dict[str, Opportunity | None] = {}
+        self._pending_log: list[ClaimChange] = []
         self.current: str | None = None
 
     def open_registrations(self) -> Iterable[Opportunity]:
-        if self._claims is None:
-            self._claims = [o for o in self._all() if claims_customer(o)]
-        return [o for o in self._claims if o.id != self.current]
+        feed = self.claims_feed()
+        if feed is not None:
+            claims = merged_claims(feed.claims(), self._pending)
+        else:
+            if self._claims is None:
+                self._claims = [o for o in self._all() if claims_customer(o)]
+            claims = self._claims
+        return [o for o in claims if o.id != self.current]
+
+    def claims_feed(self) -> ClaimsFeed | None:
+        """The committed open claims, brought up to date once per transaction."""
+        if self._feed is not None and not self._refreshed:
+            self._feed.refresh()
+            self._refreshed = True
+        return self._feed
+
+    def pending_claims(self) -> Mapping[str, Opportunity | None]:
+        """This transaction's own changes to open claims (``None``: no longer a claim)."""
+        return self._pending
+
+    def pending_log(self) -> Sequence[ClaimChange]:
+        """The same changes in the order they were made (append-only)."""
+        return self._pending_log
 
     def _all(self) -> Iterator[Opportunity]:
         since = _EPOCH
@@ -65,12 +92,15 @@ class HubRuleContext:
             since = since.replace(microsecond=max(0, since.microsecond - 1))
 
     def remember(self, opportunity: Opportunity) -> None:
-        """Keep the cached view current after a change made in this transaction."""
+        """Keep the view current after a change made in this transaction."""
+        claim = opportunity if claims_customer(opportunity) else None
+        self._pending[opportunity.id] = claim
+        self._pending_log.append(ClaimChange(opportunity.id, claim))
         if self._claims is None:
             return
         self._claims = [o for o in self._claims if o.id != opportunity.id]
-        if claims_customer(opportunity):
-            self._claims.append(opportunity)
+        if claim is not None:
+            self._claims.append(claim)
 
 
 def apply_rules(

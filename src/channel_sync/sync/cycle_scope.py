@@ -11,6 +11,7 @@ from functools import cache
 
 from channel_sync.clock import Clock
 from channel_sync.connectors import Upsert
+from channel_sync.sync.claims import ClaimsFeed
 from channel_sync.sync.fields import MappingFacts
 from channel_sync.sync.routing import Routes
 from channel_sync.sync.rules import HubRule
@@ -43,13 +44,19 @@ class Hub:
     routes: Routes
     clock: Clock
     rules: Sequence[HubRule] = ()
+    #: The committed open claims the rules compare registrations with (``None``: no rules).
+    claims: ClaimsFeed | None = None
 
     @classmethod
     def build(
-        cls, runtimes: Mapping[str, ConnectionRuntime], clock: Clock, rules: Sequence[HubRule]
+        cls,
+        runtimes: Mapping[str, ConnectionRuntime],
+        clock: Clock,
+        rules: Sequence[HubRule],
+        claims: ClaimsFeed | None = None,
     ) -> Hub:
         facts = {name: MappingFacts(rt.mapping) for name, rt in runtimes.items()}
-        return cls(runtimes, facts, Routes(runtimes), clock, tuple(rules))
+        return cls(runtimes, facts, Routes(runtimes), clock, tuple(rules), claims)
 
     def kind(self, connection: str | None) -> str:
         """The source system of a connection (its connector kind), for audit and conflicts."""

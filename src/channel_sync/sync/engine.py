@@ -19,6 +19,7 @@ from typing import Any
 from channel_sync.clock import Clock, default_clock
 from channel_sync.errors import ConfigurationError
 from channel_sync.store import Conflict, Store, Transaction
+from channel_sync.sync.claims import ClaimsFeed
 from channel_sync.sync.cycle import Cycle, DryRunEnd, LeaseHeldError
 from channel_sync.sync.cycle_scope import Hub
 from channel_sync.sync.hubchange import apply_in, retrying
@@ -48,7 +49,7 @@ class SyncEngine:
     ) -> None:
         self.store = store
         self.clock = clock or default_clock()
-        self.hub = Hub.build(runtimes, self.clock, rules)
+        self.hub = Hub.build(runtimes, self.clock, rules, ClaimsFeed(store) if rules else None)
         self.holder = holder or default_holder()
         self._stop = threading.Event()
 

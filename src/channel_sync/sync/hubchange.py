@@ -75,7 +75,7 @@ def apply_in(
         after = build_opportunity(changes, before)
         extras: dict[str, tuple[str, Any]] = {}
         if hub.rules and changed_paths(before, after):
-            ctx = HubRuleContext(tx, hub.clock, ENGINE_SOURCE, None)
+            ctx = HubRuleContext(tx, hub.clock, ENGINE_SOURCE, None, hub.claims)
             after, extras = apply_rules(hub.rules, before, after, ctx)
     except ValidationError as exc:
         raise model_error(exc) from None

@@ -115,7 +115,7 @@ class PageMerger:
         self.run_id = run_id
         self.want_plan = plan
         self.out = PageOutcome()
-        self.ctx = HubRuleContext(tx, hub.clock, runtime.name, runtime.role)
+        self.ctx = HubRuleContext(tx, hub.clock, runtime.name, runtime.role, hub.claims)
         self.origin = Origin(runtime.name, hub.kind(runtime.name), run_id)
 
     # -- the page ---------------------------------------------------------------------------

@@ -10,12 +10,13 @@ which the engine records as a visible error on the record instead of applying it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from channel_sync.clock import Clock
 from channel_sync.errors import RecordError
 from channel_sync.model import Opportunity
+from channel_sync.sync.claims import ClaimChange, ClaimsFeed
 from channel_sync.sync.merge import Side
 
 #: ``RuleContext.source`` for changes the engine itself originates (sweeps, resolutions).
@@ -34,6 +35,20 @@ class RuleContext(Protocol):
 
     def open_registrations(self) -> Iterable[Opportunity]:
         """Other deals with an open registration, and open vendor-direct deals."""
+        ...
+
+
+@runtime_checkable
+class ClaimsSource(Protocol):
+    """A context that also offers the open claims incrementally (the engine's does), so a rule
+    comparing every submission with every claim can keep an index instead of rebuilding it."""
+
+    def claims_feed(self) -> ClaimsFeed | None:
+        """The committed open claims, current as of this transaction's start."""
+        ...
+
+    def pending_log(self) -> Sequence[ClaimChange]:
+        """This transaction's own changes to open claims, in order (append-only)."""
         ...
 
 

@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from channel_sync.model import Opportunity, RegistrationStatus
-from channel_sync.sync.rules import RuleContext
+from channel_sync.sync.rules import ClaimsSource, RuleContext
+from channel_sync.workflow.claim_index import ClaimIndex
+from channel_sync.workflow.match_index import ChannelConflict, conflicts_among
 from channel_sync.workflow.matching import (
     CustomerMatcher,
     CustomerRecord,
@@ -44,6 +46,7 @@ class ChannelConflictCheck:
     ) -> None:
         self.settings = settings or WorkflowSettings()
         self.matcher = matcher or CustomerMatcher()
+        self._index = ClaimIndex(self.matcher)
 
     def apply(
         self, before: Opportunity | None, after: Opportunity, ctx: RuleContext
@@ -52,10 +55,7 @@ class ChannelConflictCheck:
             return {}
         if before is not None and before.registration.status is S.SUBMITTED:
             return {}
-        claims = (CustomerRecord.from_opportunity(o) for o in ctx.open_registrations())
-        conflicts = find_conflicts(
-            CustomerRecord.from_opportunity(after), claims, matcher=self.matcher
-        )
+        conflicts = self._conflicts(CustomerRecord.from_opportunity(after), ctx)
         if not conflicts:
             if after.registration.channel_conflict or after.registration.conflict_evidence:
                 return {
@@ -74,3 +74,13 @@ class ChannelConflictCheck:
             changes["registration.decision_reason"] = FIRST_COME_REASON
             changes["registration.decided_at"] = ctx.clock.now()
         return changes
+
+    def _conflicts(self, candidate: CustomerRecord, ctx: RuleContext) -> list[ChannelConflict]:
+        feed = ctx.claims_feed() if isinstance(ctx, ClaimsSource) else None
+        if feed is None or not isinstance(ctx, ClaimsSource):
+            claims = (CustomerRecord.from_opportunity(o) for o in ctx.open_registrations())
+            return find_conflicts(candidate, claims, matcher=self.matcher)
+        matches = self._index.matches(
+            feed, ctx, ctx.pending_log(), candidate.company_name, candidate.domain
+        )
+        return conflicts_among(candidate, matches)

@@ -204,9 +204,7 @@ class CustomerIndex:
             result = self._matcher.compare_keys(key, self._keys[position])
             if result.match:
                 found.append((self._records[position], result))
-        found.sort(key=lambda item: (-item[1].score, item[1].reason is not MatchReason.DOMAIN,
-                                     item[0].canonical_id))
-        return found
+        return sort_matches(found)
 
     def find_conflicts(
         self, candidate: CustomerRecord, *, products_overlap_required: bool = True
@@ -219,15 +217,39 @@ class CustomerIndex:
         either deal lists no products the overlap is unknown and the deal is kept, marked
         ``products_known=False``, so the channel manager decides rather than a blank field.
         """
-        conflicts: list[ChannelConflict] = []
-        for record, result in self.matches(candidate.company_name, candidate.domain):
-            if record.canonical_id == candidate.canonical_id:
-                continue
-            if record.partner_id == candidate.partner_id:
-                continue
-            known = bool(candidate.products) and bool(record.products)
-            shared = _shared_products(candidate.products, record.products) if known else frozenset()
-            if products_overlap_required and known and not shared:
-                continue
-            conflicts.append(ChannelConflict(record, result, shared, known))
-        return conflicts
+        return conflicts_among(
+            candidate,
+            self.matches(candidate.company_name, candidate.domain),
+            products_overlap_required=products_overlap_required,
+        )
+
+
+def sort_matches(
+    found: list[tuple[CustomerRecord, MatchResult]],
+) -> list[tuple[CustomerRecord, MatchResult]]:
+    """Best first; at equal scores a shared domain ranks before a name match."""
+    found.sort(key=lambda item: (-item[1].score, item[1].reason is not MatchReason.DOMAIN,
+                                 item[0].canonical_id))
+    return found
+
+
+def conflicts_among(
+    candidate: CustomerRecord,
+    matches: Iterable[tuple[CustomerRecord, MatchResult]],
+    *,
+    products_overlap_required: bool = True,
+) -> list[ChannelConflict]:
+    """The matches that are channel conflicts for ``candidate`` (see
+    :meth:`CustomerIndex.find_conflicts`), in the order given."""
+    conflicts: list[ChannelConflict] = []
+    for record, result in matches:
+        if record.canonical_id == candidate.canonical_id:
+            continue
+        if record.partner_id == candidate.partner_id:
+            continue
+        known = bool(candidate.products) and bool(record.products)
+        shared = _shared_products(candidate.products, record.products) if known else frozenset()
+        if products_overlap_required and known and not shared:
+            continue
+        conflicts.append(ChannelConflict(record, result, shared, known))
+    return conflicts

@@ -1,0 +1,131 @@
+"""The hub's open claims on customers, kept current for the channel-conflict check.
+
+An open claim is a deal with an open registration, or an open vendor-direct deal. Each new
+registration is compared with all of them, so reading every hub deal again for each page (or
+for each registration) would make a backfill of N registrations cost N². One feed per engine
+holds the *committed* open claims instead: each refresh reads only the deals written since the
+last one (their ids and versions first, whole deals only where the version moved), with an
+overlap that catches transactions which committed after a later one. Every change gets a
+sequence number, so a rule can keep its own index in step without rebuilding it.
+
+A transaction's own, not yet committed changes are not in the feed: the rule context adds them
+(see ``HubRuleContext.pending_claims``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from channel_sync.model import OPEN_STATUSES, Opportunity
+from channel_sync.store import Store
+
+#: How far back each refresh looks again: longer than any page transaction takes to commit.
+OVERLAP = timedelta(minutes=2)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The change log is rebuilt from the current claims once it is this much longer than them.
+_COMPACT_FACTOR = 4
+_COMPACT_MIN = 10_000
+
+
+def claims_customer(opportunity: Opportunity) -> bool:
+    """An open registration, or an open vendor-direct deal: what a new submission may clash with."""
+    if opportunity.is_vendor_direct:
+        return not opportunity.is_closed
+    return opportunity.registration.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimChange:
+    canonical_id: str
+    #: The deal as it claims its customer now; ``None`` once it claims nothing.
+    opportunity: Opportunity | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimsToken:
+    """Where a reader of the feed stands: the log's generation and position in it."""
+
+    generation: int
+    position: int
+
+
+class ClaimsFeed:
+    """Committed open claims of one store, refreshed incrementally; safe across threads."""
+
+    def __init__(
+        self, store: Store, *, overlap: timedelta = OVERLAP,
+        claims: Callable[[Opportunity], bool] = claims_customer,
+    ) -> None:
+        self._store = store
+        self._overlap = overlap
+        self._is_claim = claims
+        self._lock = threading.Lock()
+        self._versions: dict[str, int] = {}
+        self._claims: dict[str, Opportunity] = {}
+        self._log: list[ClaimChange] = []
+        self._generation = 0
+        self._mark: datetime | None = None
+
+    def refresh(self) -> None:
+        """Take in every deal committed since the last refresh."""
+        with self._lock:
+            since = _EPOCH if self._mark is None else self._mark - self._overlap
+            with self._store.read() as tx:
+                stamps = tx.records.versions_since(since)
+                moved = [cid for cid, version, _ in stamps if self._versions.get(cid) != version]
+                records = tx.records.get_many(moved) if moved else {}
+            for cid, version, _ in stamps:
+                if cid in records:
+                    self._versions[cid] = version
+            for cid in moved:
+                record = records.get(cid)
+                claim = record is not None and not record.is_deleted and self._is_claim(
+                    record.opportunity
+                )
+                self._apply(cid, record.opportunity if record is not None and claim else None)
+            if stamps:
+                newest = max(stamp for _, _, stamp in stamps)
+                self._mark = newest if self._mark is None else max(self._mark, newest)
+            self._compact()
+
+    def claims(self) -> list[Opportunity]:
+        with self._lock:
+            return list(self._claims.values())
+
+    def changes(self, token: ClaimsToken | None) -> tuple[ClaimsToken, list[ClaimChange], bool]:
+        """Changes since ``token``, the token to pass next time, and whether the reader must
+        start over (first call, or the log was rebuilt): then the changes are every claim."""
+        with self._lock:
+            fresh = token is None or token.generation != self._generation
+            start = 0 if fresh or token is None else token.position
+            return (
+                ClaimsToken(self._generation, len(self._log)),
+                self._log[start:],
+                fresh,
+            )
+
+    def _apply(self, cid: str, opportunity: Opportunity | None) -> None:
+        if opportunity is None:
+            if self._claims.pop(cid, None) is not None:
+                self._log.append(ClaimChange(cid, None))
+            return
+        self._claims[cid] = opportunity
+        self._log.append(ClaimChange(cid, opportunity))
+
+    def _compact(self) -> None:
+        if len(self._log) <= max(_COMPACT_MIN, _COMPACT_FACTOR * len(self._claims)):
+            return
+        self._generation += 1
+        self._log = [ClaimChange(cid, opp) for cid, opp in self._claims.items()]
+
+
+def merged_claims(
+    committed: Iterable[Opportunity], pending: dict[str, Opportunity | None]
+) -> list[Opportunity]:
+    """The committed claims with a transaction's own changes laid over them."""
+    out = [o for o in committed if o.id not in pending]
+    out.extend(o for o in pending.values() if o is not None)
+    return out
