@@ -14,11 +14,12 @@ from enum import StrEnum
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from channel_sync.clock import Clock
 from channel_sync.store.columns import as_utc, as_utc_or_none
-from channel_sync.store.rows import record_row
-from channel_sync.store.tables import AuditEventRow
+from channel_sync.store.records import chunks
+from channel_sync.store.tables import AuditEventRow, RecordRow
 from channel_sync.store.values import decode_value, encode_value
 
 
@@ -86,7 +87,8 @@ class AuditRepository:
     def append(self, events: Iterable[AuditEvent]) -> int:
         """Add events; ``engine_ts`` defaults to now. Returns how many were written."""
         now = self._clock.now()
-        partners: dict[str, str | None] = {}
+        events = list(events)
+        partners = self._partners({e.canonical_id for e in events if e.canonical_id})
         rows: list[dict[str, object]] = []
         for event in events:
             if event.field is None and (event.old_value is not None or event.new_value is not None):
@@ -98,7 +100,7 @@ class AuditRepository:
                     "source_system": event.source_system,
                     "direction": str(event.direction),
                     "canonical_id": event.canonical_id,
-                    "partner_id": self._partner(event.canonical_id, partners),
+                    "partner_id": partners.get(event.canonical_id or ""),
                     "connection": event.connection,
                     "external_key": event.external_key,
                     "field": event.field,
@@ -134,10 +136,21 @@ class AuditRepository:
         )
         return [_to_event(row) for row in self._session.scalars(query)]
 
-    def _partner(self, canonical_id: str | None, cache: dict[str, str | None]) -> str | None:
-        if canonical_id is None:
-            return None
-        if canonical_id not in cache:
-            record = record_row(self._session, canonical_id)
-            cache[canonical_id] = None if record is None else record.partner_id
-        return cache[canonical_id]
+    def _partners(self, canonical_ids: set[str]) -> dict[str, str | None]:
+        """Each deal's partner: from rows this transaction holds, the rest in one query that
+        reads two columns (not the deals themselves)."""
+        found: dict[str, str | None] = {}
+        missing: list[str] = []
+        for canonical_id in sorted(canonical_ids):
+            row = self._session.identity_map.get(identity_key(RecordRow, canonical_id))
+            if isinstance(row, RecordRow):
+                found[canonical_id] = row.partner_id
+            else:
+                missing.append(canonical_id)
+        for part in chunks(missing):
+            query = select(RecordRow.canonical_id, RecordRow.partner_id).where(
+                RecordRow.canonical_id.in_(part)
+            )
+            for canonical_id, partner_id in self._session.execute(query):
+                found[str(canonical_id)] = partner_id
+        return found

@@ -292,8 +292,9 @@ class Drainer:
             return
         uow.outbox.confirm_many(e.id for job, _ in landed for e in job.entries)
         cids = [job.canonical_id for job, _ in landed]
-        uow.records.preload(cids)
         links = uow.links.many_by_canonical(self.name, cids)
+        # A first write links the deal, which reads the deal's row: hold those in one query.
+        uow.records.preload(cid for cid in cids if cid not in links)
         uow.links.many_by_remote(self.name, [r for _, r in landed if r])
         events: list[AuditEvent] = []
         for job, remote_id in landed:
