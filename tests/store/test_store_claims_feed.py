@@ -13,7 +13,13 @@ from datetime import timedelta
 from channel_sync.clock import FrozenClock
 from channel_sync.model import Opportunity
 from channel_sync.store import Store
-from channel_sync.sync.claims import ClaimChange, ClaimsFeed, claims_customer, merged_claims
+from channel_sync.sync.claims import (
+    Claim,
+    ClaimChange,
+    ClaimsFeed,
+    claims_customer,
+    merged_claims,
+)
 from channel_sync.workflow.claim_index import ClaimIndex
 from channel_sync.workflow.match_compare import CustomerMatcher, MatchResult
 from channel_sync.workflow.match_index import CustomerIndex, CustomerRecord
@@ -50,7 +56,7 @@ def test_the_feed_takes_in_only_committed_changes_and_numbers_them(
         tx.records.insert(make_deal("cs_won", partner_id=None, stage="closed_won"))
     feed = ClaimsFeed(store)
     feed.refresh()
-    assert {o.id for o in feed.claims()} == {"cs_open", "cs_direct"}
+    assert {c.canonical_id for c in feed.claims()} == {"cs_open", "cs_direct"}
     token, changes, fresh = feed.changes(None)
     assert fresh
     assert {c.canonical_id for c in changes} == {"cs_open", "cs_direct"}
@@ -68,10 +74,10 @@ def test_the_feed_takes_in_only_committed_changes_and_numbers_them(
         tx.records.insert(make_deal("cs_new", partner_id="partner-b",
                                     registration={"status": "approved"}))
     feed.refresh()
-    assert {o.id for o in feed.claims()} == {"cs_new"}
+    assert {c.canonical_id for c in feed.claims()} == {"cs_new"}
     _, later, fresh = feed.changes(token)
     assert not fresh
-    assert [(c.canonical_id, c.opportunity is None) for c in later] == sorted(
+    assert [(c.canonical_id, c.claim is None) for c in later] == sorted(
         [("cs_open", True), ("cs_direct", True), ("cs_new", False)],
         key=lambda item: [c.canonical_id for c in later].index(item[0]),
     )
@@ -91,7 +97,7 @@ def test_a_write_stamped_before_the_last_refresh_is_still_seen(
     with store.transaction() as tx:
         tx.records.insert(make_deal("cs_late", registration={"status": "submitted"}))
     feed.refresh()
-    assert {o.id for o in feed.claims()} == {"cs_first", "cs_late"}
+    assert {c.canonical_id for c in feed.claims()} == {"cs_first", "cs_late"}
 
 
 class _Owner:
@@ -118,15 +124,18 @@ def test_the_followed_index_answers_like_a_fresh_one(store: Store, clock: Frozen
                     tx.records.update(deal, expected_version=stored.version)
         owner = _Owner()
         pending: list[ClaimChange] = []
-        overlay: dict[str, Opportunity | None] = {}
+        overlay: dict[str, Claim | None] = {}
         for cid in rng.sample(ids, 8):  # this transaction's own changes, not committed
-            deal = _deal(rng, cid, owners[cid])
-            claim = deal if claims_customer(deal) else None
+            claim = Claim.of(_deal(rng, cid, owners[cid]))
             pending.append(ClaimChange(cid, claim))
             overlay[cid] = claim
             feed.refresh()
             expected_index = CustomerIndex(
-                (CustomerRecord.from_opportunity(o) for o in merged_claims(feed.claims(), overlay)),
+                (
+                    CustomerRecord(c.canonical_id, c.partner_id, c.company_name, c.domain,
+                                   c.products)
+                    for c in merged_claims(feed.claims(), overlay)
+                ),
                 matcher,
             )
             for name in NAMES:

@@ -3,19 +3,20 @@
 An open claim is a deal with an open registration, or an open vendor-direct deal. Each new
 registration is compared with all of them, so reading every hub deal again for each page (or
 for each registration) would make a backfill of N registrations cost N². One feed per engine
-holds the *committed* open claims instead: each refresh reads only the deals written since the
-last one (their ids and versions first, whole deals only where the version moved), with an
-overlap that catches transactions which committed after a later one. Every change gets a
-sequence number, so a rule can keep its own index in step without rebuilding it.
+holds the *committed* open claims instead, as small summaries (who claims which customer, with
+which products): each refresh reads only the deals written since the last one (their ids and
+versions first, whole deals only where the version moved), with an overlap that catches
+transactions which committed after a later one. Changes are logged by deal id, so a rule can
+keep its own index in step without rebuilding it.
 
 A transaction's own, not yet committed changes are not in the feed: the rule context adds them
-(see ``HubRuleContext.pending_claims``).
+(see ``HubRuleContext.pending_log``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +24,7 @@ from channel_sync.model import OPEN_STATUSES, Opportunity
 from channel_sync.store import Store
 
 #: How far back each refresh looks again: longer than any page transaction takes to commit.
-OVERLAP = timedelta(minutes=2)
+OVERLAP = timedelta(seconds=60)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: The change log is rebuilt from the current claims once it is this much longer than them.
 _COMPACT_FACTOR = 4
@@ -38,10 +39,35 @@ def claims_customer(opportunity: Opportunity) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """Who claims which customer, with which products: all a conflict check compares."""
+
+    canonical_id: str
+    #: ``None`` marks a vendor-direct opportunity.
+    partner_id: str | None
+    company_name: str | None
+    domain: str | None
+    products: frozenset[str]
+
+    @classmethod
+    def of(cls, deal: Opportunity) -> Claim | None:
+        """The deal's claim, or ``None`` when it claims nothing (closed, not registered)."""
+        if not claims_customer(deal):
+            return None
+        return cls(
+            canonical_id=deal.id,
+            partner_id=deal.partner_id,
+            company_name=deal.customer.company_name,
+            domain=deal.customer.domain,
+            products=frozenset(deal.products),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimChange:
     canonical_id: str
-    #: The deal as it claims its customer now; ``None`` once it claims nothing.
-    opportunity: Opportunity | None
+    #: The deal's claim now; ``None`` once it claims nothing.
+    claim: Claim | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +83,16 @@ class ClaimsFeed:
 
     def __init__(
         self, store: Store, *, overlap: timedelta = OVERLAP,
-        claims: Callable[[Opportunity], bool] = claims_customer,
+        summarize: Callable[[Opportunity], Claim | None] = Claim.of,
     ) -> None:
         self._store = store
         self._overlap = overlap
-        self._is_claim = claims
+        self._summarize = summarize
         self._lock = threading.Lock()
         self._versions: dict[str, int] = {}
-        self._claims: dict[str, Opportunity] = {}
-        self._log: list[ClaimChange] = []
+        self._claims: dict[str, Claim] = {}
+        #: Ids of the deals whose claim changed, in order; readers look the claim up.
+        self._log: list[str] = []
         self._generation = 0
         self._mark: datetime | None = None
 
@@ -82,50 +109,49 @@ class ClaimsFeed:
                     self._versions[cid] = version
             for cid in moved:
                 record = records.get(cid)
-                claim = record is not None and not record.is_deleted and self._is_claim(
-                    record.opportunity
-                )
-                self._apply(cid, record.opportunity if record is not None and claim else None)
+                live = record is not None and not record.is_deleted
+                self._apply(cid, self._summarize(record.opportunity) if live and record else None)
             if stamps:
                 newest = max(stamp for _, _, stamp in stamps)
                 self._mark = newest if self._mark is None else max(self._mark, newest)
             self._compact()
 
-    def claims(self) -> list[Opportunity]:
+    def claims(self) -> list[Claim]:
         with self._lock:
             return list(self._claims.values())
 
     def changes(self, token: ClaimsToken | None) -> tuple[ClaimsToken, list[ClaimChange], bool]:
-        """Changes since ``token``, the token to pass next time, and whether the reader must
-        start over (first call, or the log was rebuilt): then the changes are every claim."""
+        """Changes since ``token`` (each deal once, with its claim now), the token to pass next
+        time, and whether the reader must start over (first call, or the log was rebuilt):
+        then the changes are every claim."""
         with self._lock:
             fresh = token is None or token.generation != self._generation
             start = 0 if fresh or token is None else token.position
+            ids = dict.fromkeys(self._log[start:])
             return (
                 ClaimsToken(self._generation, len(self._log)),
-                self._log[start:],
+                [ClaimChange(cid, self._claims.get(cid)) for cid in ids],
                 fresh,
             )
 
-    def _apply(self, cid: str, opportunity: Opportunity | None) -> None:
-        if opportunity is None:
+    def _apply(self, cid: str, claim: Claim | None) -> None:
+        if claim is None:
             if self._claims.pop(cid, None) is not None:
-                self._log.append(ClaimChange(cid, None))
+                self._log.append(cid)
             return
-        self._claims[cid] = opportunity
-        self._log.append(ClaimChange(cid, opportunity))
+        if self._claims.get(cid) != claim:
+            self._claims[cid] = claim
+            self._log.append(cid)
 
     def _compact(self) -> None:
         if len(self._log) <= max(_COMPACT_MIN, _COMPACT_FACTOR * len(self._claims)):
             return
         self._generation += 1
-        self._log = [ClaimChange(cid, opp) for cid, opp in self._claims.items()]
+        self._log = list(self._claims)
 
 
-def merged_claims(
-    committed: Iterable[Opportunity], pending: dict[str, Opportunity | None]
-) -> list[Opportunity]:
+def merged_claims(committed: Iterable[Claim], pending: Mapping[str, Claim | None]) -> list[Claim]:
     """The committed claims with a transaction's own changes laid over them."""
-    out = [o for o in committed if o.id not in pending]
-    out.extend(o for o in pending.values() if o is not None)
+    out = [c for c in committed if c.canonical_id not in pending]
+    out.extend(c for c in pending.values() if c is not None)
     return out

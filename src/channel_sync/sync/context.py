@@ -14,7 +14,13 @@ from channel_sync.model import (
     check_transition,
 )
 from channel_sync.store import Transaction
-from channel_sync.sync.claims import ClaimChange, ClaimsFeed, claims_customer, merged_claims
+from channel_sync.sync.claims import (
+    Claim,
+    ClaimChange,
+    ClaimsFeed,
+    claims_customer,
+    merged_claims,
+)
 from channel_sync.sync.merge import Side
 from channel_sync.sync.rules import HubRule
 
@@ -46,19 +52,24 @@ class HubRuleContext:
         self._feed = feed
         self._refreshed = False
         self._claims: list[Opportunity] | None = None
-        self._pending: dict[str, Opportunity | None] = {}
+        self._pending: dict[str, Claim | None] = {}
         self._pending_log: list[ClaimChange] = []
         self.current: str | None = None
 
     def open_registrations(self) -> Iterable[Opportunity]:
+        """Every open claim as a whole deal (a pass over all of them; the channel-conflict
+        check uses the feed's incremental index instead)."""
         feed = self.claims_feed()
         if feed is not None:
-            claims = merged_claims(feed.claims(), self._pending)
-        else:
-            if self._claims is None:
-                self._claims = [o for o in self._all() if claims_customer(o)]
-            claims = self._claims
-        return [o for o in claims if o.id != self.current]
+            wanted = [
+                c.canonical_id for c in merged_claims(feed.claims(), self._pending)
+                if c.canonical_id != self.current
+            ]
+            deals = self._tx.records.get_many(wanted)
+            return [deals[cid].opportunity for cid in wanted if cid in deals]
+        if self._claims is None:
+            self._claims = [o for o in self._all() if claims_customer(o)]
+        return [o for o in self._claims if o.id != self.current]
 
     def claims_feed(self) -> ClaimsFeed | None:
         """The committed open claims, brought up to date once per transaction."""
@@ -67,7 +78,7 @@ class HubRuleContext:
             self._refreshed = True
         return self._feed
 
-    def pending_claims(self) -> Mapping[str, Opportunity | None]:
+    def pending_claims(self) -> Mapping[str, Claim | None]:
         """This transaction's own changes to open claims (``None``: no longer a claim)."""
         return self._pending
 
@@ -93,14 +104,14 @@ class HubRuleContext:
 
     def remember(self, opportunity: Opportunity) -> None:
         """Keep the view current after a change made in this transaction."""
-        claim = opportunity if claims_customer(opportunity) else None
+        claim = Claim.of(opportunity)
         self._pending[opportunity.id] = claim
         self._pending_log.append(ClaimChange(opportunity.id, claim))
         if self._claims is None:
             return
         self._claims = [o for o in self._claims if o.id != opportunity.id]
         if claim is not None:
-            self._claims.append(claim)
+            self._claims.append(opportunity)
 
 
 def apply_rules(

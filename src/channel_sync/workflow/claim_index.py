@@ -37,10 +37,17 @@ class _Layer:
         for change in changes:
             if change.canonical_id in self.current:
                 self.stale += 1
-            if change.opportunity is None:
+            claim = change.claim
+            if claim is None:
                 self.current.pop(change.canonical_id, None)
                 continue
-            record = CustomerRecord.from_opportunity(change.opportunity)
+            record = CustomerRecord(
+                canonical_id=claim.canonical_id,
+                partner_id=claim.partner_id,
+                company_name=claim.company_name,
+                domain=claim.domain,
+                products=claim.products,
+            )
             self.current[change.canonical_id] = record
             self.index.add(record)
         if self.stale > max(1000, len(self.current)):
