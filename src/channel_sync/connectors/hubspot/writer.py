@@ -16,6 +16,7 @@ from hubspot.crm.deals import (
     BatchInputSimplePublicObjectBatchInput,
     BatchInputSimplePublicObjectBatchInputUpsert,
     BatchInputSimplePublicObjectId,
+    Configuration,
     SimplePublicObjectBatchInput,
     SimplePublicObjectBatchInputUpsert,
     SimplePublicObjectId,
@@ -74,6 +75,9 @@ class HubSpotWriter:
     def __init__(self, transport: HubSpotTransport, batch_size: int = BATCH_LIMIT) -> None:
         self.transport = transport
         self.batch_size = batch_size
+        # The client's models copy (and re-apply the logging of) a fresh configuration for
+        # every record unless they are handed one; a batch shares this one.
+        self._models = Configuration.get_default_copy()
 
     def upsert(
         self, spec: ObjectSpec, description: ObjectDescription, ops: Sequence[Upsert]
@@ -117,6 +121,7 @@ class HubSpotWriter:
                     **{k: wire_value(v) for k, v in op.fields.items() if k != spec.key_field},
                     spec.key_field: op.key,
                 },
+                local_vars_configuration=self._models,
             )
             for n, op in enumerate(ops)
         ]
@@ -125,7 +130,7 @@ class HubSpotWriter:
             what="batch update",
             idempotent=True,
             batch_input_simple_public_object_batch_input=BatchInputSimplePublicObjectBatchInput(
-                inputs=inputs
+                inputs=inputs, local_vars_configuration=self._models
             ),
         )
         return _stamp_results(ops, answer.body or {})
@@ -137,6 +142,7 @@ class HubSpotWriter:
                 id_property=spec.key_field,
                 object_write_trace_id=str(n),
                 properties={k: wire_value(v) for k, v in op.fields.items() if k != spec.key_field},
+                local_vars_configuration=self._models,
             )
             for n, op in enumerate(ops)
         ]
@@ -145,7 +151,9 @@ class HubSpotWriter:
             what="batch upsert",
             idempotent=True,
             batch_input_simple_public_object_batch_input_upsert=(
-                BatchInputSimplePublicObjectBatchInputUpsert(inputs=inputs)
+                BatchInputSimplePublicObjectBatchInputUpsert(
+                    inputs=inputs, local_vars_configuration=self._models
+                )
             ),
         )
         return _upsert_results(spec, ops, answer.body or {})
@@ -164,7 +172,11 @@ class HubSpotWriter:
                 what="batch archive",
                 idempotent=True,
                 batch_input_simple_public_object_id=BatchInputSimplePublicObjectId(
-                    inputs=[SimplePublicObjectId(id=i) for i in chunk]
+                    inputs=[
+                        SimplePublicObjectId(id=i, local_vars_configuration=self._models)
+                        for i in chunk
+                    ],
+                    local_vars_configuration=self._models,
                 ),
             )
         # Archiving is idempotent and a key with no live record is already gone.
