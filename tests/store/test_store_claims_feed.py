@@ -131,11 +131,7 @@ def test_the_followed_index_answers_like_a_fresh_one(store: Store, clock: Frozen
             overlay[cid] = claim
             feed.refresh()
             expected_index = CustomerIndex(
-                (
-                    CustomerRecord(c.canonical_id, c.partner_id, c.company_name, c.domain,
-                                   c.products)
-                    for c in merged_claims(feed.claims(), overlay)
-                ),
+                (CustomerRecord.from_claim(c) for c in merged_claims(feed.claims(), overlay)),
                 matcher,
             )
             for name in NAMES:

@@ -228,33 +228,6 @@ class LinkRepository:
         With ``merge`` the given fields replace those fields only; without it they replace the
         whole map (use it when the full record was compared).
         """
-        return _to_link(
-            self._amend(connection, canonical_id, base, written, remote_modstamp, merge=merge)
-        )
-
-    def amend(
-        self,
-        connection: str,
-        canonical_id: str,
-        *,
-        base: Mapping[str, object] | None = None,
-        written: Mapping[str, object] | None = None,
-        remote_modstamp: datetime | None = None,
-        merge: bool = True,
-    ) -> None:
-        """:meth:`update` for callers that do not need the link back (saves decoding it)."""
-        self._amend(connection, canonical_id, base, written, remote_modstamp, merge=merge)
-
-    def _amend(
-        self,
-        connection: str,
-        canonical_id: str,
-        base: Mapping[str, object] | None,
-        written: Mapping[str, object] | None,
-        remote_modstamp: datetime | None,
-        *,
-        merge: bool,
-    ) -> LinkRow:
         row = self._require(connection, canonical_id)
         # Stored forms are normalized (one JSON form per value), so merging encoded maps is the
         # same as merging decoded ones and encoding the result, without decoding the rest.
@@ -268,8 +241,9 @@ class LinkRepository:
             row.remote_modstamp = as_utc_or_none(remote_modstamp)
         row.updated_at = self._clock.now()
         # No flush: the change goes out with the next query's autoflush or the commit, so a
-        # batch of base updates costs one flush rather than one each.
-        return row
+        # batch of base updates costs one flush rather than one each. The link decodes its
+        # maps only when asked.
+        return _to_link(row)
 
     def set_remote_id(self, connection: str, canonical_id: str, remote_id: str) -> Link:
         """Fill in or re-point the remote id (first write confirmed, or a CRM merged records)."""

@@ -50,10 +50,8 @@ class Claim:
     products: frozenset[str]
 
     @classmethod
-    def of(cls, deal: Opportunity) -> Claim | None:
-        """The deal's claim, or ``None`` when it claims nothing (closed, not registered)."""
-        if not claims_customer(deal):
-            return None
+    def summary(cls, deal: Opportunity) -> Claim:
+        """The deal's customer facts, whether or not it claims the customer now."""
         return cls(
             canonical_id=deal.id,
             partner_id=deal.partner_id,
@@ -61,6 +59,11 @@ class Claim:
             domain=deal.customer.domain,
             products=frozenset(deal.products),
         )
+
+    @classmethod
+    def of(cls, deal: Opportunity) -> Claim | None:
+        """The deal's claim, or ``None`` when it claims nothing (closed, not registered)."""
+        return cls.summary(deal) if claims_customer(deal) else None
 
 
 @dataclass(frozen=True, slots=True)

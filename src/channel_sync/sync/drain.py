@@ -308,7 +308,7 @@ class Drainer:
             else:
                 if remote_id and link.remote_id != remote_id:
                     uow.links.set_remote_id(self.name, job.canonical_id, remote_id)
-                uow.links.amend(self.name, job.canonical_id, base=base, written=job.values)
+                uow.links.update(self.name, job.canonical_id, base=base, written=job.values)
             events.extend(self._events(job, link, remote_id))
             self.out.written += 1
         uow.failures.clear_many(self.name, canonical_ids=cids)

@@ -296,7 +296,7 @@ class PageMerger:
         if link.remote_id != item.remote_id:
             # The CRM re-keyed the record (a merge survivor, a re-import): follow it.
             self.tx.links.set_remote_id(self.name, cid, item.remote_id)
-        self.tx.links.amend(self.name, cid, base=base, remote_modstamp=stamp)
+        self.tx.links.update(self.name, cid, base=base, remote_modstamp=stamp)
 
     def _refresh_held(
         self,

@@ -41,13 +41,7 @@ class _Layer:
             if claim is None:
                 self.current.pop(change.canonical_id, None)
                 continue
-            record = CustomerRecord(
-                canonical_id=claim.canonical_id,
-                partner_id=claim.partner_id,
-                company_name=claim.company_name,
-                domain=claim.domain,
-                products=claim.products,
-            )
+            record = CustomerRecord.from_claim(claim)
             self.current[change.canonical_id] = record
             self.index.add(record)
         if self.stale > max(1000, len(self.current)):

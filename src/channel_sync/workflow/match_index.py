@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from channel_sync.model import Opportunity
+from channel_sync.sync.claims import Claim
 from channel_sync.workflow.match_compare import (
     CustomerKey,
     CustomerMatcher,
@@ -53,14 +54,18 @@ class CustomerRecord:
     products: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def from_opportunity(cls, deal: Opportunity) -> CustomerRecord:
+    def from_claim(cls, claim: Claim) -> CustomerRecord:
         return cls(
-            canonical_id=deal.id,
-            partner_id=deal.partner_id,
-            company_name=deal.customer.company_name,
-            domain=deal.customer.domain,
-            products=frozenset(deal.products),
+            canonical_id=claim.canonical_id,
+            partner_id=claim.partner_id,
+            company_name=claim.company_name,
+            domain=claim.domain,
+            products=claim.products,
         )
+
+    @classmethod
+    def from_opportunity(cls, deal: Opportunity) -> CustomerRecord:
+        return cls.from_claim(Claim.summary(deal))
 
 
 @dataclass(frozen=True, slots=True)
