@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from simple_salesforce import format_soql
@@ -248,3 +249,46 @@ def test_literal_of_the_wrong_type_is_an_invalid_field(org: Org) -> None:
 
 def test_empty_query_string(org: Org) -> None:
     assert _error(org, " ")["errorCode"] == "MALFORMED_QUERY"
+
+
+def _stamp(row: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(row["SystemModstamp"]).replace("+0000", "+00:00"))
+
+
+def test_a_systemmodstamp_lower_bound_reads_from_the_index_with_the_same_answer(
+    org: Org,
+) -> None:
+    """Rows bounded below on SystemModstamp come from an index kept in step with creates,
+    updates and deletes; the answer is the one a full scan gives, for every form of bound."""
+    sf = org.client()
+    ids = []
+    for n in range(12):
+        ids.append(sf.Opportunity.create(new_deal(f"Stamp {n:02d}", Amount=n))["id"])
+        org.clock.advance(timedelta(seconds=10))
+    for record_id in ids[:3]:  # the oldest move to the newest end
+        sf.Opportunity.update(record_id, {"Amount": 500})
+        org.clock.advance(timedelta(seconds=10))
+    sf.Opportunity.delete(ids[5])
+    rows = sf.query_all("SELECT Id, Amount, SystemModstamp, IsDeleted FROM Opportunity",
+                        include_deleted=True)["records"]
+    stamps = sorted(_stamp(r) for r in rows)
+    for cut in (stamps[0], stamps[4], stamps[9], stamps[-1], stamps[-1] + timedelta(seconds=1)):
+        literal = cut.strftime("%Y-%m-%dT%H:%M:%S.") + f"{cut.microsecond // 1000:03d}Z"
+        cases = {
+            f"SystemModstamp >= {literal}": lambda r, c=cut: _stamp(r) >= c,
+            f"SystemModstamp > {literal}": lambda r, c=cut: _stamp(r) > c,
+            f"SystemModstamp >= {literal} AND Amount = 500": (
+                lambda r, c=cut: _stamp(r) >= c and r["Amount"] == 500
+            ),
+            f"SystemModstamp >= {literal} OR Amount = 7": (
+                lambda r, c=cut: _stamp(r) >= c or r["Amount"] == 7
+            ),
+        }
+        for where, keep in cases.items():
+            for deleted in (False, True):
+                expected = sorted(
+                    r["Id"] for r in rows if (deleted or not r["IsDeleted"]) and keep(r)
+                )
+                got = sf.query_all(f"SELECT Id FROM Opportunity WHERE {where}",
+                                   include_deleted=deleted)["records"]
+                assert sorted(r["Id"] for r in got) == expected, (where, deleted)

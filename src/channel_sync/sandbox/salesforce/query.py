@@ -18,7 +18,7 @@ from channel_sync.clock import Clock
 from channel_sync.sandbox.salesforce.errors import SalesforceApiError
 from channel_sync.sandbox.salesforce.ids import IdFactory
 from channel_sync.sandbox.salesforce.schema import FieldSpec
-from channel_sync.sandbox.salesforce.soql_eval import Record, project, select
+from channel_sync.sandbox.salesforce.soql_eval import Record, lower_bound, project, select
 from channel_sync.sandbox.salesforce.soql_parser import parse
 from channel_sync.sandbox.salesforce.store import OpportunityStore
 
@@ -73,7 +73,13 @@ class QueryService:
         if not soql.strip():
             raise SalesforceApiError(400, "MALFORMED_QUERY", "A query string has to be specified")
         query = parse(soql, self._clock.now())
-        rows = select(query, self._store.rows(include_deleted=include_deleted))
+        since = lower_bound(query.where, "SystemModstamp")
+        source = (
+            self._store.rows(include_deleted=include_deleted)
+            if since is None
+            else self._store.rows_since(since, include_deleted=include_deleted)
+        )
+        rows = select(query, source)
         if query.fields is None:
             return QueryPage({"totalSize": len(rows), "done": True, "records": []}, 0)
         cursor = _Cursor(user_id, rows, query.fields, batch, self._clock.now())

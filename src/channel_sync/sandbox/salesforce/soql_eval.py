@@ -42,6 +42,26 @@ def select(query: SoqlQuery, records: Iterable[Record]) -> list[Record]:
     return rows
 
 
+def lower_bound(where: Condition | None, field: str) -> datetime | None:
+    """The latest ``field >= / > datetime`` bound every row must meet (top-level AND terms
+    only), so a caller can start from an index instead of scanning; ``None`` when there is
+    none. The whole condition still has to be applied to what the index returns."""
+    terms: tuple[Condition, ...] = ()
+    if isinstance(where, Comparison):
+        terms = (where,)
+    elif isinstance(where, BoolOp) and where.op == "AND":
+        terms = where.items
+    bounds = [
+        term.value
+        for term in terms
+        if isinstance(term, Comparison)
+        and term.field.name == field
+        and term.op in (">", ">=")
+        and isinstance(term.value, datetime)
+    ]
+    return max(bounds) if bounds else None
+
+
 def order(rows: list[Record], items: tuple[OrderItem, ...]) -> list[Record]:
     for item in reversed(items):
         rows.sort(key=_sort_key(item), reverse=item.descending)

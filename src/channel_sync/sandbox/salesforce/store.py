@@ -8,6 +8,7 @@ to lower case because an org's unique external ids are case-insensitive by defau
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -76,6 +77,10 @@ class OpportunityStore:
         self._is_locked = is_locked
         self.records: dict[str, dict[str, Any]] = {}
         self._by_ext: dict[str, str] = {}
+        #: (SystemModstamp, Id) of every record in order, as Salesforce indexes it: a query
+        #: bounded below on SystemModstamp reads only what is newer, not the whole table.
+        self._by_stamp: list[tuple[datetime, str]] = []
+        self._deleted: set[str] = set()
         self.delete_log: list[tuple[str, datetime]] = []
         self._undo: list[tuple[str, dict[str, Any] | None]] = []
         self._depth = 0
@@ -106,9 +111,18 @@ class OpportunityStore:
             key = _key(current.get(EXT))
             if key is not None and self._by_ext.get(key) == record_id:
                 del self._by_ext[key]
+        if current is not None:
+            entry = (current["SystemModstamp"], record_id)
+            at = bisect.bisect_left(self._by_stamp, entry)
+            if at < len(self._by_stamp) and self._by_stamp[at] == entry:
+                del self._by_stamp[at]
+            self._deleted.discard(record_id)
         if new is None:
             self.records.pop(record_id, None)
             return
+        bisect.insort(self._by_stamp, (new["SystemModstamp"], record_id))
+        if new["IsDeleted"]:
+            self._deleted.add(record_id)
         self.records[record_id] = new
         key = _key(new.get(EXT))
         if key is not None and not new["IsDeleted"]:
@@ -134,13 +148,20 @@ class OpportunityStore:
             return list(self.records.values())
         return [r for r in self.records.values() if not r["IsDeleted"]]
 
+    def rows_since(self, since: datetime, *, include_deleted: bool) -> list[Record]:
+        """Records whose SystemModstamp is at or after ``since``, oldest first."""
+        self.purge()
+        start = bisect.bisect_left(self._by_stamp, (since, ""))
+        found: list[Record] = [self.records[rid] for _, rid in self._by_stamp[start:]]
+        return found if include_deleted else [r for r in found if not r["IsDeleted"]]
+
     def purge(self) -> None:
         """Empty the recycle bin of records deleted more than 15 days ago."""
         horizon = self._clock.now() - timedelta(days=RECYCLE_BIN_DAYS)
         stale = [
             rid
-            for rid, r in self.records.items()
-            if r["IsDeleted"] and r["SystemModstamp"] < horizon
+            for rid in self._deleted
+            if self.records[rid]["SystemModstamp"] < horizon
         ]
         for rid in stale:
             self._store(rid, None)
@@ -217,6 +238,8 @@ class OpportunityStore:
         with self.lock:
             self.records.clear()
             self._by_ext.clear()
+            self._by_stamp.clear()
+            self._deleted.clear()
             self.delete_log.clear()
             self._undo.clear()
 
