@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from channel_sync.clock import Clock
 from channel_sync.store import Store
 from channel_sync.sync.report import CycleReport, CycleStatus, ReconcileReport
 from channel_sync.sync.runtime import ConnectionRuntime
-from channel_sync.workflow.expiry import SweepReport, sweep_expired
+from channel_sync.workflow.expiry import HubChanges, SweepReport, sweep_expired
 from channel_sync.workflow.settings import WorkflowSettings
 
 CYCLE = "cycle"
@@ -24,22 +24,12 @@ RECONCILE = "reconcile"
 EXPIRY = "expiry"
 
 
-class SchedulableEngine(Protocol):
+class SchedulableEngine(HubChanges, Protocol):
     """The part of ``SyncEngine`` the scheduler drives."""
 
     def run_cycle(self, connection: str, *, dry_run: bool = False) -> CycleReport: ...
 
     def reconcile(self, connection: str) -> ReconcileReport: ...
-
-    def apply_hub_change(
-        self,
-        canonical_id: str,
-        changes: Mapping[str, Any],
-        *,
-        actor: str,
-        reason: str,
-        decision: str | None = None,
-    ) -> None: ...
 
     def stop(self) -> None: ...
 
