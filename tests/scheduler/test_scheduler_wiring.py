@@ -18,7 +18,7 @@ import pytest
 
 from channel_sync.clock import FrozenClock
 from channel_sync.model import Opportunity
-from channel_sync.scheduler import JobPlan, SyncScheduler, plan_jobs, read_schedule
+from channel_sync.scheduler import JobPlan, SyncScheduler, plan_jobs, read_schedule, runner
 from channel_sync.scheduler.snapshot import schedule_path
 from channel_sync.store import Store, open_store
 from channel_sync.sync.merge import Side
@@ -258,3 +258,38 @@ def test_the_expiry_sweep_expires_due_registrations(store: Store) -> None:
     finally:
         scheduler.shutdown()
     assert engine.changes == [("due", {"registration.status": "expired"})]
+
+
+def test_a_plan_taken_before_a_job_ends_never_lands_on_top_of_a_later_one(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """start() takes its plan while the first cycle is still running and is slow to write it;
+    the housekeeper's plan, taken after the cycle ended, must be the one left on disk."""
+    engine = ScriptedEngine()
+    engine.hold.clear()
+    real_write = runner.write_snapshot
+    writes = 0
+
+    def slow_first_write(path: Path, snapshot: Any) -> None:
+        nonlocal writes
+        writes += 1
+        if writes == 1:
+            assert engine.entered.wait(5)
+            engine.hold.set()  # the cycle ends while this (older) plan is still unwritten
+            wait_for(lambda: engine.running.get("vendor") == 0)
+            time.sleep(0.2)  # the housekeeper has been asked to write by now
+        real_write(path, snapshot)
+
+    monkeypatch.setattr(runner, "write_snapshot", slow_first_write)
+    scheduler = SyncScheduler(engine, store, plans(every=30), snapshot_path=schedule_path(tmp_path))
+    scheduler.start()
+    try:
+        wait_for(lambda: engine.count("cycle") >= 2 and writes >= 3)
+        time.sleep(0.2)
+        snapshot = read_schedule(tmp_path)
+        assert snapshot is not None
+        vendor = snapshot.job("cycle:vendor")
+        assert vendor is not None
+        assert vendor.last_status == "ok"
+    finally:
+        scheduler.shutdown()

@@ -90,6 +90,9 @@ class SyncScheduler:
         self._on_outcome = on_outcome
         self._stopping = threading.Event()
         self._lock = threading.Lock()
+        # Held while a plan is taken *and* written, so a plan taken earlier (start() on the
+        # caller's thread) can never land on top of a later one (the housekeeper's).
+        self._snapshot_lock = threading.Lock()
         self._done = threading.Condition()
         self._running: set[str] = set()
         self._finished: dict[str, tuple[float, JobOutcome]] = {}
@@ -322,6 +325,7 @@ class SyncScheduler:
         if self.snapshot_path is None:
             return
         try:
-            write_snapshot(self.snapshot_path, self.snapshot(running=running))
+            with self._snapshot_lock:
+                write_snapshot(self.snapshot_path, self.snapshot(running=running))
         except OSError as exc:
             log.warning("could not write %s: %s", self.snapshot_path, exc)
