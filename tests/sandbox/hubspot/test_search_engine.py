@@ -39,6 +39,7 @@ FIELDS = [
     "channel_sync_products",
     "channel_sync_register",
     "hs_lastmodifieddate",
+    "createdate",
 ]
 
 
@@ -160,11 +161,14 @@ def seeded() -> HubSpotBackend:
     rng = random.Random(SEED)
     deals = backend.portal.store.all()
     now = backend.portal.now_ms()
-    for deal in rng.sample(deals, DEALS // 10):  # some archived, some edited later
-        if rng.random() < 0.5:
-            backend.portal.store.archive(deal, now)
+    # Some archived, some edited later, some twice, at spread-out and tied times: the sorted
+    # timestamp index must follow every move.
+    for deal in rng.sample(deals, DEALS // 5):
+        when = now + rng.choice([1, 2, rng.randint(3, 100_000)])
+        if rng.random() < 0.3:
+            backend.portal.store.archive(deal, when)
         else:
-            backend.portal.store.update(deal, {"amount": None, "dealstage": "closedlost"}, now + 1)
+            backend.portal.store.update(deal, {"amount": None, "dealstage": "closedlost"}, when)
     return backend
 
 

@@ -19,7 +19,13 @@ from channel_sync.sandbox.hubspot.search_request import (
     SearchRequest,
     problem,
 )
-from channel_sync.sandbox.hubspot.store import TEXT_COLUMN, Deal, DealStore, words_of
+from channel_sync.sandbox.hubspot.store import (
+    RANGE_OPERATORS,
+    TEXT_COLUMN,
+    Deal,
+    DealStore,
+    words_of,
+)
 from channel_sync.sandbox.hubspot.values import SortKey, parse_datetime, parse_number
 
 Items = ItemsView[int, SortKey]
@@ -86,25 +92,35 @@ def _positive(op: str, prop: PropertyDef, f: Filter, items: Items) -> set[int]:
         return set()
 
 
-def filter_ids(f: Filter, store: DealStore, live: set[int]) -> set[int]:
-    """Ids of live deals matching one filter."""
+def _indexed(f: Filter, prop: PropertyDef, store: DealStore) -> set[int] | None:
+    """A range filter answered from the store's sorted index, or ``None`` to scan."""
+    if prop.multi or f.operator not in RANGE_OPERATORS:
+        return None
+    value = _typed(prop, f.value)
+    high = _typed(prop, f.high_value) if f.operator == "BETWEEN" else None
+    return store.range_ids(f.property_name, f.operator, value, high)
+
+
+def filter_ids(f: Filter, store: DealStore, live: Callable[[], set[int]]) -> set[int]:
+    """Ids of live deals matching one filter (``live`` gives every live id, when needed)."""
     prop = PROPERTIES_BY_NAME[f.property_name]
     column = store.column(f.property_name)
     op = f.operator
     if op == "HAS_PROPERTY":
         return set(column)
     if op == "NOT_HAS_PROPERTY":
-        return live - column.keys()
+        return live() - column.keys()
     if op in _NEGATIONS:
-        return live - _positive(_NEGATIONS[op], prop, f, column.items())
-    return _positive(op, prop, f, column.items())
+        return live() - _positive(_NEGATIONS[op], prop, f, column.items())
+    indexed = _indexed(f, prop, store)
+    return indexed if indexed is not None else _positive(op, prop, f, column.items())
 
 
-def _query_ids(query: str, store: DealStore, live: set[int]) -> set[int]:
+def _query_ids(query: str, store: DealStore, live: Callable[[], set[int]]) -> set[int]:
     """Deals whose name, description, stage or pipeline has words starting with each term."""
     wanted = [" " + w for w in words_of(query)]
     if not wanted:
-        return live
+        return live()
     text = store.column(TEXT_COLUMN)
     return {i for i, t in text.items() if all(w in t for w in wanted)}  # type: ignore[operator]
 
@@ -133,7 +149,13 @@ class SearchEngine:
 
     def _evaluate(self, request: SearchRequest) -> list[int]:
         store = self.store
-        live = set(store.live_ids())
+        every: list[set[int]] = []
+
+        def live() -> set[int]:
+            if not every:
+                every.append(set(store.live_ids()))
+            return every[0]
+
         matched: set[int] | None = None
         groups = [g for g in request.groups if g]
         if groups:
@@ -144,7 +166,7 @@ class SearchEngine:
         if request.query:
             found = _query_ids(request.query, store, live)
             matched = found if matched is None else matched & found
-        ids = sorted(live if matched is None else matched)
+        ids = sorted(live() if matched is None else matched)
         if request.sort is None:
             return ids
         column = store.column(request.sort.property_name)

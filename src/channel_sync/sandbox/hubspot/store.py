@@ -3,15 +3,17 @@
 Deals keep their wire strings; beside them the store keeps one column per property holding the
 typed key (number, epoch milliseconds, folded text) of every live deal, so search filters and
 sorts run over plain dicts without re-parsing strings, even with 100,000 deals. Live and
-archived ids are kept in sorted lists so list paging is a bisect, not a scan. A version number
-moves on every write so search can cache a sorted result until the data changes.
+archived ids are kept in sorted lists so list paging is a bisect, not a scan; the timestamps
+every incremental read filters on are also kept in (key, id) order, so "modified since" is a
+bisect too, as it is an index lookup in HubSpot. A version number moves on every write so
+search can cache a sorted result until the data changes.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,6 +35,13 @@ FIRST_ID = 10_000_000_001
 QUERY_PROPERTIES = ("dealname", "description", "dealstage", "pipeline")
 #: The column holding each live deal's searchable words as `` word word ...``.
 TEXT_COLUMN = "__text__"
+
+#: Properties whose keys are also kept sorted, for range filters without a scan.
+RANGE_INDEXED = ("hs_lastmodifieddate", "createdate")
+#: Range operators an index answers, as (lower bound, upper bound) picks of the filter values.
+RANGE_OPERATORS = frozenset({"EQ", "LT", "LTE", "GT", "GTE", "BETWEEN"})
+_BELOW_IDS = -1
+_ABOVE_IDS = float("inf")
 
 _WORD = re.compile(r"[^\W_]+")
 _KEYS = {name: key_function(prop) for name, prop in PROPERTIES_BY_NAME.items()}
@@ -99,6 +108,8 @@ class DealStore:
         self._unique: dict[str, dict[str, int]] = {name: {} for name in UNIQUE_PROPERTIES}
         #: Typed keys of live deals, per property (and the searchable text column).
         self.columns: dict[str, dict[int, SortKey]] = {n: {} for n in [*_KEYS, TEXT_COLUMN]}
+        #: (key, id) of live deals in order, for the properties in RANGE_INDEXED.
+        self._ranges: dict[str, list[tuple[SortKey, float]]] = {n: [] for n in RANGE_INDEXED}
         self._next_id = FIRST_ID
         self.version = 0
 
@@ -111,6 +122,8 @@ class DealStore:
                 index.clear()
             for column in self.columns.values():
                 column.clear()
+            for ordered in self._ranges.values():
+                ordered.clear()
             self._next_id = FIRST_ID
             self.version += 1
 
@@ -134,6 +147,37 @@ class DealStore:
 
     def column(self, name: str) -> dict[int, SortKey]:
         return self.columns.get(name, {})
+
+    def range_ids(
+        self, name: str, op: str, value: SortKey, high: SortKey | None = None
+    ) -> set[int] | None:
+        """Live deals whose ``name`` key satisfies a range operator, from the sorted index;
+        ``None`` when ``name`` has no index (the caller scans the column instead)."""
+        ordered = self._ranges.get(name)
+        if ordered is None or op not in RANGE_OPERATORS:
+            return None
+        low_key, low_open = (None, False)
+        high_key, high_open = (None, False)
+        if op in ("EQ", "GTE", "BETWEEN"):
+            low_key = value
+        elif op == "GT":
+            low_key, low_open = value, True
+        if op in ("EQ", "LTE"):
+            high_key = value
+        elif op == "BETWEEN":
+            high_key = high
+        elif op == "LT":
+            high_key, high_open = value, True
+        with self.lock:
+            start = 0
+            if low_key is not None:
+                bound = (low_key, _ABOVE_IDS if low_open else _BELOW_IDS)
+                start = bisect_right(ordered, bound) if low_open else bisect_left(ordered, bound)
+            end = len(ordered)
+            if high_key is not None:
+                bound = (high_key, _BELOW_IDS if high_open else _ABOVE_IDS)
+                end = bisect_left(ordered, bound) if high_open else bisect_right(ordered, bound)
+            return {int(deal_id) for _, deal_id in ordered[start:end]}
 
     def all(self) -> list[Deal]:
         with self.lock:
@@ -199,8 +243,8 @@ class DealStore:
                 wire = deal.values.get(prop)
                 if wire is not None and index.get(wire) == deal.id:
                     del index[wire]
-            for column in self.columns.values():
-                column.pop(deal.id, None)
+            for name, column in self.columns.items():
+                self._unindex(name, deal.id, column.pop(deal.id, None))
             del self._live[bisect_left(self._live, deal.id)]
             insort(self._archived, deal.id)
             deal.archived_ms = now_ms
@@ -212,10 +256,22 @@ class DealStore:
         column = self.columns[name]
         if wire is None:
             deal.values.pop(name, None)
-            column.pop(deal.id, None)
+            self._unindex(name, deal.id, column.pop(deal.id, None))
             return
         deal.values[name] = wire
-        column[deal.id] = _KEYS[name](wire) if key is None else key
+        new = _KEYS[name](wire) if key is None else key
+        if name in self._ranges:
+            self._unindex(name, deal.id, column.get(deal.id))
+            insort(self._ranges[name], (new, deal.id))
+        column[deal.id] = new
+
+    def _unindex(self, name: str, deal_id: int, old: SortKey | None) -> None:
+        ordered = self._ranges.get(name)
+        if ordered is None or old is None:
+            return
+        at = bisect_left(ordered, (old, deal_id))
+        if at < len(ordered) and ordered[at] == (old, deal_id):
+            del ordered[at]
 
     def _apply(self, deal: Deal, values: Mapping[str, str | None], now_ms: int) -> None:
         # The hot path of seeding 100,000 deals: kept flat on purpose.
@@ -230,6 +286,9 @@ class DealStore:
                     del unique[old]
                 if wire is not None:
                     unique[wire] = deal_id
+            if name in self._ranges:
+                self._set(deal, name, wire)
+                continue
             column = columns.get(name)
             if column is None:
                 column = columns[name] = {}
