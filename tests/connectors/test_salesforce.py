@@ -342,6 +342,43 @@ def test_a_cursor_older_than_the_delete_log_asks_for_a_full_reconcile(
     assert "full reconcile" in pages[0].reconcile_needed
 
 
+def test_a_quiet_org_read_every_day_never_asks_the_delete_log(
+    vendor: RunningInstance, clock: SteerableClock
+):
+    """Nothing changes for three weeks while the engine reads daily: each read stays one call,
+    the cursor records the last complete read, and no reconcile is asked for."""
+    connector = salesforce_connector(vendor, clock, SPEC)
+    connector.write_batch("Opportunity", [Upsert("sf-quiet-1", sf_fields(1))])
+    cursor = list(connector.read_changes("Opportunity", None))[-1].cursor
+    mark_at = cursor.modstamp
+    since = mark(vendor)
+    for _ in range(21):
+        clock.advance(timedelta(days=1))
+        pages = list(connector.read_changes("Opportunity", cursor))
+        assert all(p.reconcile_needed is None for p in pages)
+        assert all(not p.records and not p.deletions for p in pages)
+        if pages:
+            cursor = pages[-1].cursor
+    calls = [e for e in entries(vendor, since) if e.counts_against_allowance]
+    assert not any("/deleted/" in e.path for e in calls)
+    assert len(calls) == 21
+    assert cursor.modstamp == mark_at
+    assert cursor.complete
+    assert cursor.read_started is not None
+    assert clock.now() - cursor.read_started <= timedelta(days=1)
+    # A deal deleted now is still read as a deletion after the quiet weeks.
+    vendor_id = next(
+        r["Id"] for r in vendor.backend.snapshot()["Opportunity"]
+        if r.get("Channel_Sync_Id__c") == "sf-quiet-1"
+    )
+    connector.transport.call(
+        lambda sf: sf.Opportunity.delete(vendor_id), what="delete", idempotent=True
+    )
+    clock.advance(timedelta(minutes=10))
+    pages = list(connector.read_changes("Opportunity", cursor))
+    assert [d for p in pages for d in p.deletions]
+
+
 def test_a_settled_cursor_reads_on_in_one_call_despite_a_crowded_mark_second(
     vendor: RunningInstance, clock: SteerableClock
 ):

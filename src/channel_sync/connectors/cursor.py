@@ -90,6 +90,10 @@ class Cursor:
     def with_deletes_checked(self, when: datetime) -> Cursor:
         return Cursor(self.modstamp, self.id, self.seen, self.read_started, when, self.complete)
 
+    def read_again(self, when: datetime) -> Cursor:
+        """The same mark after a read that began at ``when`` and found nothing after it."""
+        return Cursor(self.modstamp, self.id, self.seen, when, self.checked_deletes_at, True)
+
     def completed(self) -> Cursor:
         """This cursor, marked as left by a read that ran to the end of the feed."""
         return Cursor(

@@ -60,8 +60,11 @@ class SalesforceSettings:
     lookback: timedelta = timedelta(minutes=2)
     #: How far back the org's delete log reaches (Salesforce keeps about 15 days).
     delete_log_reach: timedelta = timedelta(days=15)
-    #: Ask the delete log when the cursor is older than this.
+    #: Ask the delete log when the last complete read covers nothing newer than this.
     delete_log_check_after: timedelta = timedelta(days=14)
+    #: On a quiet org (nothing after the mark), a read still records its start this often, so
+    #: the cursor shows how recent the last complete read was, not only the last change.
+    quiet_refresh: timedelta = timedelta(hours=12)
     query_batch_size: int = 2000
     ca_bundle: str | None = None
     timeout: tuple[float, float] = (5.0, 120.0)
@@ -195,6 +198,10 @@ class SalesforceConnector:
             yield self._page(spec, held.items, held.cursor.completed(), notice)
         elif notice is not None:
             yield Page((), (), cursor or Cursor(started, ""), notice)
+        elif cursor is not None and self._quiet_refresh_due(cursor, started):
+            # Nothing changed since the mark and this read ran to the end of the feed: say so,
+            # or a quiet fortnight would look like a fortnight unread to the delete-log check.
+            yield Page((), (), cursor.read_again(started), None)
 
     def write_batch(self, object_name: str, ops: Sequence[WriteOp]) -> list[WriteResult]:
         spec = self._spec(object_name)
@@ -272,13 +279,29 @@ class SalesforceConnector:
                 records.append(record)
         return Page(tuple(records), tuple(deletions), cursor, notice)
 
+    def _covered(self, cursor: Cursor) -> datetime:
+        """Up to when every change (deletions included) has been read: the mark, or, after a
+        read that ran to the end of the feed, that read's start less the look-back."""
+        if cursor.complete and cursor.read_started is not None:
+            return max(cursor.modstamp, cursor.read_started - self.settings.lookback)
+        return cursor.modstamp
+
+    def _quiet_refresh_due(self, cursor: Cursor, started: datetime) -> bool:
+        last = cursor.read_started if cursor.complete and cursor.read_started else cursor.modstamp
+        return started - last >= self.settings.quiet_refresh
+
     def _delete_log_notice(
         self, object_name: str, cursor: Cursor | None, now: datetime
     ) -> str | None:
-        """Ask the delete log whether it still reaches back to the cursor (stale cursors only)."""
-        if cursor is None or now - cursor.modstamp < self.settings.delete_log_check_after:
+        """Ask the delete log whether it still reaches back to what the last complete read
+        covered (only when that is old: an org left unread, or a cursor restored from long ago).
+        """
+        if cursor is None:
             return None
-        start = max(cursor.modstamp, now - self.settings.delete_log_reach + timedelta(minutes=1))
+        covered = self._covered(cursor)
+        if now - covered < self.settings.delete_log_check_after:
+            return None
+        start = max(covered, now - self.settings.delete_log_reach + timedelta(minutes=1))
         answer = self.transport.call(
             lambda sf: getattr(sf, object_name).deleted(start, now),
             what="deleted",
@@ -286,11 +309,11 @@ class SalesforceConnector:
         )
         earliest_raw = (answer or {}).get("earliestDateAvailable")
         earliest = parse_datetime(earliest_raw) if earliest_raw else None
-        if earliest is None or earliest > cursor.modstamp:
+        if earliest is None or earliest > covered:
             shown = earliest.isoformat() if earliest else "unknown"
             return (
-                f"Salesforce's delete log for {object_name} starts at {shown}, after the cursor "
-                f"({cursor.modstamp.isoformat()}): deletions may have been purged unseen, a "
-                "full reconcile is needed"
+                f"Salesforce's delete log for {object_name} starts at {shown}, after the last "
+                f"complete read ({covered.isoformat()}): deletions may have been purged unseen, "
+                "a full reconcile is needed"
             )
         return None
