@@ -18,6 +18,9 @@ the open conflicts must be exactly the oracle's and every conflict the store eve
 be one the oracle expected. After every step: no external key twice on any side, and no
 record (or canary string) of one partner in the other partner's CRM.
 
+Each example starts from an empty store: a copy of a migrated SQLite file, or on PostgreSQL
+(when ``CHANNEL_SYNC_TEST_POSTGRES_URL`` is set) a freshly migrated schema of its own.
+
 Size: ``CHANNEL_SYNC_SM_EXAMPLES`` (default 5) examples of ``CHANNEL_SYNC_SM_STEPS`` (default
 12) steps. Seed: ``CHANNEL_SYNC_TEST_SEED`` (printed; random when unset).
 """
@@ -31,11 +34,14 @@ import json
 import os
 import random
 import shutil
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 import requests
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
@@ -46,12 +52,15 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from channel_sync.sandbox import SandboxServer
-from channel_sync.store import open_store
+from channel_sync.store import Store, migrate, open_store
 from channel_sync.sync.cycle import LEASE_TTL
 from channel_sync.sync.engine import SyncEngine
 from channel_sync.testing import SteerableClock
+from sync.conftest import BACKENDS, POSTGRES_ENV
 from sync.crash import Crash, CrashingConnector, CrashingStore, SimulatedCrash
 from sync.sm_support import (
     CRASH_POINTS,
@@ -83,11 +92,42 @@ EXAMPLES = int(os.environ.get("CHANNEL_SYNC_SM_EXAMPLES", "5"))
 STEPS = int(os.environ.get("CHANNEL_SYNC_SM_STEPS", "12"))
 SEED = int(os.environ.get("CHANNEL_SYNC_TEST_SEED", random.SystemRandom().randrange(2**32)))
 
+class EmptyStores:
+    """Hands each example an empty, migrated store and removes it afterwards."""
+
+    def __init__(self, template: Path, workdir: Path, postgres_base: str | None) -> None:
+        self.template = template
+        self.workdir = workdir
+        self.postgres_base = postgres_base
+
+    def open(self, number: int, clock: SteerableClock) -> tuple[Store, Callable[[], None]]:
+        if self.postgres_base is None:
+            path = self.workdir / f"state-{number}.db"
+            shutil.copyfile(self.template, path)
+            return open_store(f"sqlite:///{path}", clock=clock), lambda: path.unlink(
+                missing_ok=True
+            )
+        schema = f"cs_sm_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(self.postgres_base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(self.postgres_base).update_query_dict(
+            {"options": f"-csearch_path={schema}"}
+        ).render_as_string(hide_password=False)
+        migrate(url)
+
+        def drop() -> None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
+
+        return open_store(url, clock=clock), drop
+
+
 class SyncConvergence(RuleBasedStateMachine):
     server: ClassVar[SandboxServer]
     clock: ClassVar[SteerableClock]
-    template: ClassVar[Path]
-    workdir: ClassVar[Path]
+    stores: ClassVar[EmptyStores]
     totals: ClassVar[Counter[str]] = Counter()
     _numbers: ClassVar[itertools.count[int]] = itertools.count(1)
 
@@ -95,9 +135,7 @@ class SyncConvergence(RuleBasedStateMachine):
         super().__init__()
         self.number = next(self._numbers)
         self.server.reset()
-        self.db_path = self.workdir / f"state-{self.number}.db"
-        shutil.copyfile(self.template, self.db_path)
-        self.store = open_store(f"sqlite:///{self.db_path}", clock=self.clock)
+        self.store, self._remove_store = self.stores.open(self.number, self.clock)
         self.world = World(self.server, self.clock, self.store, project_env(self.server))
         self.deals: list[Deal] = []
         self.expected_conflicts = 0
@@ -363,7 +401,7 @@ class SyncConvergence(RuleBasedStateMachine):
         finally:
             self.world.close()
             self.store.dispose()
-            self.db_path.unlink(missing_ok=True)
+            self._remove_store()
 
     def _settle_everything(self) -> None:
         self._complete_round()
@@ -386,18 +424,24 @@ class SyncConvergence(RuleBasedStateMachine):
             )
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_random_edits_faults_and_crashes_converge(
+    backend: str,
     sync_server: SandboxServer,
     sync_clock: SteerableClock,
     migrated_sqlite: Path,
     tmp_path: Path,
 ) -> None:
-    print(f"seed={SEED} examples={EXAMPLES} steps={STEPS} "
+    postgres_base = None
+    if backend == "postgresql":
+        postgres_base = os.environ.get(POSTGRES_ENV)
+        if not postgres_base:
+            pytest.skip(f"{POSTGRES_ENV} is not set: the PostgreSQL run is skipped")
+    print(f"{backend}: seed={SEED} examples={EXAMPLES} steps={STEPS} "
           f"(reproduce: CHANNEL_SYNC_TEST_SEED={SEED})")
     SyncConvergence.server = sync_server
     SyncConvergence.clock = sync_clock
-    SyncConvergence.template = migrated_sqlite
-    SyncConvergence.workdir = tmp_path
+    SyncConvergence.stores = EmptyStores(migrated_sqlite, tmp_path, postgres_base)
     SyncConvergence.totals = Counter()
     machine = seed(SEED)(SyncConvergence)
     run_state_machine_as_test(machine, settings=settings(
