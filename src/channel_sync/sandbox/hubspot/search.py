@@ -8,7 +8,7 @@ store version): paging through 25,000 matches costs one evaluation, not 125.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, ItemsView
+from collections.abc import Callable, ItemsView, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -24,6 +24,7 @@ from channel_sync.sandbox.hubspot.store import (
     TEXT_COLUMN,
     Deal,
     DealStore,
+    KeyRange,
     words_of,
 )
 from channel_sync.sandbox.hubspot.values import SortKey, parse_datetime, parse_number
@@ -92,13 +93,34 @@ def _positive(op: str, prop: PropertyDef, f: Filter, items: Items) -> set[int]:
         return set()
 
 
-def _indexed(f: Filter, prop: PropertyDef, store: DealStore) -> set[int] | None:
-    """A range filter answered from the store's sorted index, or ``None`` to scan."""
-    if prop.multi or f.operator not in RANGE_OPERATORS:
+def _key_range(f: Filter, store: DealStore) -> KeyRange | None:
+    """The bounds of a range filter on an indexed property, or ``None`` (evaluate it apart)."""
+    prop = PROPERTIES_BY_NAME[f.property_name]
+    if prop.multi or f.operator not in RANGE_OPERATORS or not store.indexed(f.property_name):
         return None
-    value = _typed(prop, f.value)
     high = _typed(prop, f.high_value) if f.operator == "BETWEEN" else None
-    return store.range_ids(f.property_name, f.operator, value, high)
+    return KeyRange.of(f.operator, _typed(prop, f.value), high)
+
+
+def group_ids(group: Sequence[Filter], store: DealStore, live: Callable[[], set[int]]) -> set[int]:
+    """Ids of live deals matching every filter of a group.
+
+    Range filters on one indexed property are narrowed to a single range first, so the usual
+    change-feed window (``modified <= until AND modified > mark``) reads only the deals inside
+    it instead of materialising "everything modified before until".
+    """
+    ranges: dict[str, KeyRange] = {}
+    sets: list[set[int]] = []
+    for f in group:
+        bounds = _key_range(f, store)
+        if bounds is None:
+            sets.append(filter_ids(f, store, live))
+        else:
+            known = ranges.get(f.property_name)
+            ranges[f.property_name] = bounds if known is None else known.narrowed(bounds)
+    sets += [store.range_ids(name, bounds) for name, bounds in ranges.items()]
+    sets.sort(key=len)
+    return sets[0].intersection(*sets[1:])
 
 
 def filter_ids(f: Filter, store: DealStore, live: Callable[[], set[int]]) -> set[int]:
@@ -112,8 +134,10 @@ def filter_ids(f: Filter, store: DealStore, live: Callable[[], set[int]]) -> set
         return live() - column.keys()
     if op in _NEGATIONS:
         return live() - _positive(_NEGATIONS[op], prop, f, column.items())
-    indexed = _indexed(f, prop, store)
-    return indexed if indexed is not None else _positive(op, prop, f, column.items())
+    bounds = _key_range(f, store)
+    if bounds is not None:
+        return store.range_ids(f.property_name, bounds)
+    return _positive(op, prop, f, column.items())
 
 
 def _query_ids(query: str, store: DealStore, live: Callable[[], set[int]]) -> set[int]:
@@ -161,8 +185,7 @@ class SearchEngine:
         if groups:
             matched = set()
             for group in groups:
-                sets = sorted((filter_ids(f, store, live) for f in group), key=len)
-                matched |= sets[0].intersection(*sets[1:])
+                matched |= group_ids(group, store, live)
         if request.query:
             found = _query_ids(request.query, store, live)
             matched = found if matched is None else matched & found

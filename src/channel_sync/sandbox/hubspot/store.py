@@ -38,10 +38,47 @@ TEXT_COLUMN = "__text__"
 
 #: Properties whose keys are also kept sorted, for range filters without a scan.
 RANGE_INDEXED = ("hs_lastmodifieddate", "createdate")
-#: Range operators an index answers, as (lower bound, upper bound) picks of the filter values.
+#: Range operators an index answers.
 RANGE_OPERATORS = frozenset({"EQ", "LT", "LTE", "GT", "GTE", "BETWEEN"})
+#: Sort below and above every deal id, to bisect (key, id) pairs by key alone.
 _BELOW_IDS = -1
 _ABOVE_IDS = float("inf")
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """Bounds on a typed key; ``None`` leaves a side open-ended, ``*_open`` excludes the bound."""
+
+    low: SortKey | None = None
+    low_open: bool = False
+    high: SortKey | None = None
+    high_open: bool = False
+
+    @classmethod
+    def of(cls, op: str, value: SortKey, high: SortKey | None = None) -> KeyRange:
+        """The range one filter operator (of ``RANGE_OPERATORS``) selects."""
+        return {
+            "EQ": lambda: cls(value, False, value, False),
+            "GT": lambda: cls(low=value, low_open=True),
+            "GTE": lambda: cls(low=value),
+            "LT": lambda: cls(high=value, high_open=True),
+            "LTE": lambda: cls(high=value),
+            "BETWEEN": lambda: cls(value, False, high, False),
+        }[op]()
+
+    def narrowed(self, other: KeyRange) -> KeyRange:
+        """The keys within both ranges (filters on one property, ANDed)."""
+        low, low_open = self.low, self.low_open
+        if other.low is not None and (
+            low is None or other.low > low or (other.low == low and other.low_open)  # type: ignore[operator]
+        ):
+            low, low_open = other.low, other.low_open
+        high, high_open = self.high, self.high_open
+        if other.high is not None and (
+            high is None or other.high < high or (other.high == high and other.high_open)  # type: ignore[operator]
+        ):
+            high, high_open = other.high, other.high_open
+        return KeyRange(low, low_open, high, high_open)
 
 _WORD = re.compile(r"[^\W_]+")
 _KEYS = {name: key_function(prop) for name, prop in PROPERTIES_BY_NAME.items()}
@@ -148,35 +185,26 @@ class DealStore:
     def column(self, name: str) -> dict[int, SortKey]:
         return self.columns.get(name, {})
 
-    def range_ids(
-        self, name: str, op: str, value: SortKey, high: SortKey | None = None
-    ) -> set[int] | None:
-        """Live deals whose ``name`` key satisfies a range operator, from the sorted index;
-        ``None`` when ``name`` has no index (the caller scans the column instead)."""
-        ordered = self._ranges.get(name)
-        if ordered is None or op not in RANGE_OPERATORS:
-            return None
-        low_key, low_open = (None, False)
-        high_key, high_open = (None, False)
-        if op in ("EQ", "GTE", "BETWEEN"):
-            low_key = value
-        elif op == "GT":
-            low_key, low_open = value, True
-        if op in ("EQ", "LTE"):
-            high_key = value
-        elif op == "BETWEEN":
-            high_key = high
-        elif op == "LT":
-            high_key, high_open = value, True
+    def indexed(self, name: str) -> bool:
+        """Whether ``name`` keeps a sorted index (see :meth:`range_ids`)."""
+        return name in self._ranges
+
+    def range_ids(self, name: str, bounds: KeyRange) -> set[int]:
+        """Live deals whose ``name`` key lies within ``bounds``, from the sorted index."""
+        ordered = self._ranges[name]
         with self.lock:
             start = 0
-            if low_key is not None:
-                bound = (low_key, _ABOVE_IDS if low_open else _BELOW_IDS)
-                start = bisect_right(ordered, bound) if low_open else bisect_left(ordered, bound)
+            if bounds.low is not None:
+                if bounds.low_open:
+                    start = bisect_right(ordered, (bounds.low, _ABOVE_IDS))
+                else:
+                    start = bisect_left(ordered, (bounds.low, _BELOW_IDS))
             end = len(ordered)
-            if high_key is not None:
-                bound = (high_key, _BELOW_IDS if high_open else _ABOVE_IDS)
-                end = bisect_left(ordered, bound) if high_open else bisect_right(ordered, bound)
+            if bounds.high is not None:
+                if bounds.high_open:
+                    end = bisect_left(ordered, (bounds.high, _BELOW_IDS))
+                else:
+                    end = bisect_right(ordered, (bounds.high, _ABOVE_IDS))
             return {int(deal_id) for _, deal_id in ordered[start:end]}
 
     def all(self) -> list[Deal]:
