@@ -29,6 +29,24 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: The change log is rebuilt from the current claims once it is this much longer than them.
 _COMPACT_FACTOR = 4
 _COMPACT_MIN = 10_000
+#: Deals list a few products of the vendor's catalogue, so a handful of distinct sets covers
+#: every open claim; claims share one frozenset per set, up to this many sets.
+_PRODUCT_SETS_MAX = 4096
+_PRODUCT_SETS: dict[frozenset[str], frozenset[str]] = {}
+NO_PRODUCTS: frozenset[str] = frozenset()
+
+
+def _product_set(products: Iterable[str]) -> frozenset[str]:
+    """``products`` as a frozenset, the same object for every claim listing the same ones."""
+    found = frozenset(products)
+    if not found:
+        return NO_PRODUCTS
+    shared = _PRODUCT_SETS.get(found)
+    if shared is not None:
+        return shared
+    if len(_PRODUCT_SETS) < _PRODUCT_SETS_MAX:
+        return _PRODUCT_SETS.setdefault(found, found)
+    return found
 
 
 def claims_customer(opportunity: Opportunity) -> bool:
@@ -57,7 +75,7 @@ class Claim:
             partner_id=deal.partner_id,
             company_name=deal.customer.company_name,
             domain=deal.customer.domain,
-            products=frozenset(deal.products),
+            products=_product_set(deal.products),
         )
 
     @classmethod
@@ -105,15 +123,22 @@ class ClaimsFeed:
             since = _EPOCH if self._mark is None else self._mark - self._overlap
             with self._store.read() as tx:
                 stamps = tx.records.versions_since(since)
-                moved = [cid for cid, version, _ in stamps if self._versions.get(cid) != version]
-                records = tx.records.get_many(moved) if moved else {}
-            for cid, version, _ in stamps:
-                if cid in records:
-                    self._versions[cid] = version
-            for cid in moved:
+                moved = [
+                    (cid, version) for cid, version, _ in stamps
+                    if self._versions.get(cid) != version
+                ]
+                records = tx.records.get_many([cid for cid, _ in moved]) if moved else {}
+            for cid, version in moved:
                 record = records.get(cid)
-                live = record is not None and not record.is_deleted
-                self._apply(cid, self._summarize(record.opportunity) if live and record else None)
+                if record is None:
+                    self._apply(cid, None)
+                    continue
+                claim = None if record.is_deleted else self._summarize(record.opportunity)
+                key = cid
+                if claim is not None and claim.canonical_id == cid:
+                    key = claim.canonical_id  # the claim's own copy: each id is held once
+                self._versions[key] = version
+                self._apply(key, claim)
             if stamps:
                 newest = max(stamp for _, _, stamp in stamps)
                 self._mark = newest if self._mark is None else max(self._mark, newest)

@@ -16,14 +16,20 @@ runs the full comparison on the few survivors:
 Because the final name score never exceeds that bound (except for exact, acronym and alias
 matches, which the dictionaries catch), the narrowing loses nothing: the index returns exactly
 what comparing against every deal would.
+
+The conflict rule's index holds every open claim of the hub, so an index keeps per deal only
+its record, the two search strings and its position under each lookup key; a key that one deal
+alone has (most domains and names) holds that position bare, not in a list of its own. The full
+customer key is prepared again for the few candidates a query compares.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -40,6 +46,8 @@ from channel_sync.workflow.match_scoring import ACRONYM_SCORES, LONG_ACRONYM_SCO
 
 #: Scores are compared after rounding to four places; search a hair below the threshold.
 _CUTOFF_MARGIN = 0.01
+
+_K = TypeVar("_K", bound=Hashable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +135,37 @@ class _ByLength:
             yield from (positions[index] for _, _, index in hits)
 
 
+class _Postings(Generic[_K]):
+    """The positions of the deals under each lookup key, in the order they were added.
+
+    A key held by one deal alone keeps its position bare rather than in a one-element list.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[_K, int | list[int]] = {}
+
+    def add(self, key: _K, position: int) -> None:
+        held = self._held.get(key)
+        if held is None:
+            self._held[key] = position
+        elif isinstance(held, int):
+            self._held[key] = [held, position]
+        else:
+            held.append(position)
+
+    def get(self, key: _K) -> Sequence[int]:
+        held = self._held.get(key)
+        if held is None:
+            return ()
+        return (held,) if isinstance(held, int) else held
+
+
+def _reused(derived: str, source: str | None) -> str:
+    """``derived``, or the equal ``source`` string itself, so the index keeps no second copy of a
+    string the deal's record already holds."""
+    return source if source is not None and source == derived else derived
+
+
 class CustomerIndex:
     """Open deals prepared for conflict checks; build once per cycle, query per registration."""
 
@@ -135,14 +174,13 @@ class CustomerIndex:
     ) -> None:
         self._matcher = matcher or CustomerMatcher()
         self._records: list[CustomerRecord] = []
-        self._keys: list[CustomerKey] = []
         self._texts = _ByLength()
         self._compacts = _ByLength()
-        self._by_domain: dict[str, list[int]] = defaultdict(list)
-        self._by_compact: dict[str, list[int]] = defaultdict(list)
-        self._by_acronym: dict[str, list[int]] = defaultdict(list)
-        self._by_initials: dict[str, list[int]] = defaultdict(list)
-        self._by_family: dict[int, list[int]] = defaultdict(list)
+        self._by_domain: _Postings[str] = _Postings()
+        self._by_compact: _Postings[str] = _Postings()
+        self._by_acronym: _Postings[str] = _Postings()
+        self._by_initials: _Postings[str] = _Postings()
+        self._by_family: _Postings[int] = _Postings()
         for record in records:
             self.add(record)
 
@@ -155,22 +193,25 @@ class CustomerIndex:
 
     def add(self, record: CustomerRecord) -> None:
         position = len(self._records)
-        key = CustomerKey.of(record.company_name, record.domain)
+        key = self._key(record)
         name, domain, compact = key.name, key.evidence_domain, key.name.compact
         self._records.append(record)
-        self._keys.append(key)
-        self._texts.add(name.sorted_text, position)
+        self._texts.add(_reused(name.sorted_text, compact), position)
         self._compacts.add(compact, position)
         if domain is not None:
-            self._by_domain[domain].append(position)
+            self._by_domain.add(_reused(domain, record.domain), position)
         if compact:
-            self._by_compact[compact].append(position)
+            self._by_compact.add(compact, position)
         if name.acronym is not None:
-            self._by_acronym[name.acronym].append(position)
+            self._by_acronym.add(name.acronym, position)
         for initials in name.initials:
-            self._by_initials[initials].append(position)
+            self._by_initials.add(initials, position)
         for family in self._matcher.families(key):
-            self._by_family[family].append(position)
+            self._by_family.add(family, position)
+
+    @staticmethod
+    def _key(record: CustomerRecord) -> CustomerKey:
+        return CustomerKey.of(record.company_name, record.domain)
 
     def _acronym_can_match(self, acronym: str) -> bool:
         score = ACRONYM_SCORES.get(len(acronym), LONG_ACRONYM_SCORE)
@@ -179,18 +220,18 @@ class CustomerIndex:
     def _candidates(self, key: CustomerKey) -> set[int]:
         found: set[int] = set()
         if key.evidence_domain is not None:
-            found.update(self._by_domain.get(key.evidence_domain, ()))
+            found.update(self._by_domain.get(key.evidence_domain))
         for family in self._matcher.families(key):
-            found.update(self._by_family.get(family, ()))
+            found.update(self._by_family.get(family))
         name = key.name
         if not name:
             return found
-        found.update(self._by_compact.get(name.compact, ()))
+        found.update(self._by_compact.get(name.compact))
         if name.acronym is not None and self._acronym_can_match(name.acronym):
-            found.update(self._by_initials.get(name.acronym, ()))
+            found.update(self._by_initials.get(name.acronym))
         for initials in name.initials:
             if self._acronym_can_match(initials):
-                found.update(self._by_acronym.get(initials, ()))
+                found.update(self._by_acronym.get(initials))
         cutoff = max(0.0, self._matcher.threshold - _CUTOFF_MARGIN) * 100
         found.update(self._texts.search(name.sorted_text, cutoff))
         found.update(self._compacts.search(name.compact, cutoff))
@@ -206,9 +247,10 @@ class CustomerIndex:
         key = CustomerKey.of(name, domain)
         found = []
         for position in self._candidates(key):
-            result = self._matcher.compare_keys(key, self._keys[position])
+            record = self._records[position]
+            result = self._matcher.compare_keys(key, self._key(record))
             if result.match:
-                found.append((self._records[position], result))
+                found.append((record, result))
         return sort_matches(found)
 
     def find_conflicts(
