@@ -124,7 +124,8 @@ def group_ids(group: Sequence[Filter], store: DealStore, live: Callable[[], set[
 
 
 def filter_ids(f: Filter, store: DealStore, live: Callable[[], set[int]]) -> set[int]:
-    """Ids of live deals matching one filter (``live`` gives every live id, when needed)."""
+    """Ids of live deals matching one filter by scanning its column (``live`` gives every live
+    id, when needed); :func:`group_ids` answers range filters on indexed properties instead."""
     prop = PROPERTIES_BY_NAME[f.property_name]
     column = store.column(f.property_name)
     op = f.operator
@@ -134,9 +135,6 @@ def filter_ids(f: Filter, store: DealStore, live: Callable[[], set[int]]) -> set
         return live() - column.keys()
     if op in _NEGATIONS:
         return live() - _positive(_NEGATIONS[op], prop, f, column.items())
-    bounds = _key_range(f, store)
-    if bounds is not None:
-        return store.range_ids(f.property_name, bounds)
     return _positive(op, prop, f, column.items())
 
 
