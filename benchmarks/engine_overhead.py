@@ -19,6 +19,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,55 @@ from _world import (
     sf_client,
 )
 
+from channel_sync.sync.cycle import Cycle
+
 SEARCH_WINDOW = 10_000
+
+
+@contextmanager
+def phase_timer(world: BenchWorld) -> Iterator[dict[str, float]]:
+    """Seconds spent in the cycle's read and drain phases and in the connectors' own reads and
+    writes (HTTP and the sandboxes' work included), while the block runs."""
+    spent = {"read_phase": 0.0, "drain_phase": 0.0, "connector_reads": 0.0,
+             "connector_writes": 0.0}
+
+    def timed(name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - started
+        return wrapper
+
+    def timed_pages(call: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            pages = call(*args, **kwargs)
+            while True:
+                started = time.perf_counter()
+                try:
+                    page = next(pages)
+                except StopIteration:
+                    return
+                finally:
+                    spent["connector_reads"] += time.perf_counter() - started
+                yield page
+        return wrapper
+
+    saved = {name: getattr(Cycle, name) for name in ("read_phase", "drain_phase")}
+    connectors = [rt.connector for rt in world.runtimes.values()]
+    for name, method in saved.items():
+        setattr(Cycle, name, timed(name, method))
+    for connector in connectors:
+        connector.read_changes = timed_pages(connector.read_changes)  # type: ignore[method-assign]
+        connector.write_batch = timed("connector_writes", connector.write_batch)  # type: ignore[method-assign]
+    try:
+        yield spent
+    finally:
+        for name, method in saved.items():
+            setattr(Cycle, name, method)
+        for connector in connectors:
+            del connector.read_changes, connector.write_batch
 
 
 def soql_time(when: datetime) -> str:
@@ -140,7 +190,8 @@ def run(n: int) -> None:
         t1 = world.clock.now()
         counters = {VENDOR: CallCounter(world.vendor), PARTNER: CallCounter(world.partner)}
         marks = {k: c.mark() for k, c in counters.items()}
-        reports, engine_s = world.sync()
+        with phase_timer(world) as phases:
+            reports, engine_s = world.sync()
         calls = {k: counters[k].since(marks[k]) for k in counters}
 
         # The floor: the same reads, then the same writes again, with the values now held.
@@ -163,6 +214,7 @@ def run(n: int) -> None:
             "scenario": "engine_overhead", "n": n, "engine_seconds": round(engine_s, 3),
             "floor_seconds": round(floor_s, 3), "ratio": round(engine_s / floor_s, 2),
             "goal": 1.5, "engine_api_calls": calls,
+            "engine_phases": {k: round(v, 3) for k, v in phases.items()},
             "floor_reads": {"sf": sf_read, "hs": hs_read},
             "floor_writes": {"sf": len(sf_rows), "hs": len(hs_rows)},
             "cycle": cycle_summary(reports),
