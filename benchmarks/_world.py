@@ -169,6 +169,32 @@ def open_world() -> Iterator[BenchWorld]:
     tmp.cleanup()
 
 
+@dataclasses.dataclass
+class EngineParts:
+    clock: SteerableClock
+    store: Store
+    runtimes: dict[str, ConnectionRuntime]
+    project: Path
+
+
+@contextmanager
+def engine_parts(env: dict[str, str], workdir: Path) -> Iterator[EngineParts]:
+    """A migrated SQLite store and the shipped connections pointed at sandboxes served elsewhere
+    (``env`` names them); the wall clock, as those sandboxes keep their own."""
+    clock = SteerableClock()
+    url = f"sqlite:///{workdir / 'state.db'}"
+    migrate(url)
+    store = open_store(url, clock=clock)
+    project = scratch_project(workdir / "project")
+    runtimes = load_runtime(project, env, connector_options=connector_options(clock),
+                            plugins=PLUGINS)
+    try:
+        yield EngineParts(clock, store, runtimes, project)
+    finally:
+        close_runtime(runtimes)
+        store.dispose()
+
+
 def cycle_summary(reports: list[CycleReport]) -> dict[str, Any]:
     """The parts of the cycle reports a benchmark line shows."""
     out: dict[str, Any] = {}

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +33,11 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _sandbox_process import sandbox_process
-from _world import LOOKBACK, PLUGINS, VENDOR, connector_options, cycle_summary, scratch_project
+from _world import LOOKBACK, VENDOR, cycle_summary, engine_parts
 
 from channel_sync.scheduler.service import workflow_engine
-from channel_sync.store import migrate, open_store
 from channel_sync.store.tables import OutboxRow, RecordRow
 from channel_sync.sync.engine import SyncEngine
-from channel_sync.sync.runtime import close_runtime, load_runtime
-from channel_sync.testing import SteerableClock
 
 
 def peak_mb() -> float:
@@ -48,21 +46,14 @@ def peak_mb() -> float:
 
 def run(n: int, *, rules: bool) -> None:
     with sandbox_process(n) as sandboxes, \
-            tempfile.TemporaryDirectory(prefix="channel-sync-bench-") as tmp:
-        workdir = Path(tmp)
+            tempfile.TemporaryDirectory(prefix="channel-sync-bench-") as tmp, ExitStack() as stack:
         before = peak_mb()
-        clock = SteerableClock()  # wall time: the sandboxes run on their own process's clock
-        url = f"sqlite:///{workdir / 'state.db'}"
-        migrate(url)
-        store = open_store(url, clock=clock)
-        runtimes = load_runtime(
-            scratch_project(workdir / "project"), sandboxes.env,
-            connector_options=connector_options(clock), plugins=PLUGINS,
-        )
+        parts = stack.enter_context(engine_parts(sandboxes.env, Path(tmp)))
+        store = parts.store
         if rules:
-            engine, _ = workflow_engine(workdir / "project", runtimes, store, clock=clock)
+            engine, _ = workflow_engine(parts.project, parts.runtimes, store, clock=parts.clock)
         else:
-            engine = SyncEngine(runtimes, store, clock=clock)
+            engine = SyncEngine(parts.runtimes, store, clock=parts.clock)
         time.sleep(LOOKBACK.total_seconds() + 1)  # HubSpot reads a closed window
         result: dict[str, Any] = {}
 
@@ -94,8 +85,6 @@ def run(n: int, *, rules: bool) -> None:
                     progress.update(wrote, completed=written)
         finally:
             worker.join()
-            close_runtime(runtimes)
-            store.dispose()
     print(json.dumps({
         "scenario": "backfill", "n": n, "workflow_rules": rules,
         "seconds": round(result["seconds"], 1),

@@ -28,13 +28,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _sandbox_process import sandbox_process
-from _world import LOOKBACK, PLUGINS, connector_options, cycle_summary, open_world, scratch_project
+from _world import LOOKBACK, cycle_summary, engine_parts, open_world
 
-from channel_sync.store import migrate, open_store
 from channel_sync.sync.engine import SyncEngine
 from channel_sync.sync.report import CycleReport
-from channel_sync.sync.runtime import close_runtime, load_runtime
-from channel_sync.testing import SteerableClock
 
 Sync = Callable[[], tuple[list[CycleReport], float]]
 
@@ -43,17 +40,9 @@ Sync = Callable[[], tuple[list[CycleReport], float]]
 def apart(deals: int) -> Iterator[Sync]:
     """An engine in this process over sandboxes in a child process."""
     with sandbox_process(deals) as sandboxes, \
-            tempfile.TemporaryDirectory(prefix="channel-sync-bench-") as tmp:
-        workdir = Path(tmp)
-        clock = SteerableClock()
-        url = f"sqlite:///{workdir / 'state.db'}"
-        migrate(url)
-        store = open_store(url, clock=clock)
-        runtimes = load_runtime(
-            scratch_project(workdir / "project"), sandboxes.env,
-            connector_options=connector_options(clock), plugins=PLUGINS,
-        )
-        engine = SyncEngine(runtimes, store, clock=clock)
+            tempfile.TemporaryDirectory(prefix="channel-sync-bench-") as tmp, \
+            engine_parts(sandboxes.env, Path(tmp)) as parts:
+        engine = SyncEngine(parts.runtimes, parts.store, clock=parts.clock)
 
         def sync() -> tuple[list[CycleReport], float]:
             time.sleep(LOOKBACK.total_seconds() + 1)  # HubSpot reads a closed window
@@ -61,11 +50,7 @@ def apart(deals: int) -> Iterator[Sync]:
             reports = engine.sync_once()
             return reports, time.perf_counter() - started
 
-        try:
-            yield sync
-        finally:
-            close_runtime(runtimes)
-            store.dispose()
+        yield sync
 
 
 @contextmanager
