@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,17 +59,27 @@ def db_url(
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL engine tests skipped")
-    schema = f"cs_sync_{uuid.uuid4().hex[:12]}"
+    url, drop = new_schema(base)
+    try:
+        yield url
+    finally:
+        drop()
+
+
+def new_schema(base: str, prefix: str = "cs_sync") -> tuple[str, Callable[[], None]]:
+    """An empty PostgreSQL schema of its own: the URL that works in it, and how to drop it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
+
+    def drop() -> None:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+    return url.render_as_string(hide_password=False), drop
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ import json
 import os
 import random
 import shutil
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -52,15 +51,13 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from channel_sync.sandbox import SandboxServer
 from channel_sync.store import Store, migrate, open_store
 from channel_sync.sync.cycle import LEASE_TTL
 from channel_sync.sync.engine import SyncEngine
 from channel_sync.testing import SteerableClock
-from sync.conftest import BACKENDS, POSTGRES_ENV
+from sync.conftest import BACKENDS, POSTGRES_ENV, new_schema
 from sync.crash import Crash, CrashingConnector, CrashingStore, SimulatedCrash
 from sync.sm_support import (
     CRASH_POINTS,
@@ -107,20 +104,8 @@ class EmptyStores:
             return open_store(f"sqlite:///{path}", clock=clock), lambda: path.unlink(
                 missing_ok=True
             )
-        schema = f"cs_sm_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(self.postgres_base)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(self.postgres_base).update_query_dict(
-            {"options": f"-csearch_path={schema}"}
-        ).render_as_string(hide_password=False)
+        url, drop = new_schema(self.postgres_base, prefix="cs_sm")
         migrate(url)
-
-        def drop() -> None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            admin.dispose()
-
         return open_store(url, clock=clock), drop
 
 
