@@ -179,3 +179,121 @@ def test_audit_append_writes_a_page_of_events_in_one_statement(store: Store) -> 
     assert [e.new_value for e in stored] == [f"n{i}" for i in range(50)]
     assert stored[0].old_value is None
     assert all(e.partner_id == "acme" and e.direction is Direction.INBOUND for e in stored)
+
+
+def test_a_batch_of_links_is_written_in_one_insert_and_one_update(store: Store) -> None:
+    ids = [f"d{i}" for i in range(25)]
+    _deals(store, ids)
+    with statements(store) as seen, store.transaction() as tx:
+        for n, canonical_id in enumerate(ids):
+            tx.links.link("sf-vendor", canonical_id, f"006{n:03d}", base={"name": canonical_id})
+    inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT") and "links" in s]
+    assert len(inserts) == 1
+    with statements(store) as seen, store.transaction() as tx:
+        found = tx.links.many_by_canonical("sf-vendor", ids)
+        for canonical_id in ids:
+            tx.links.update("sf-vendor", canonical_id, base={"amount": 10}, written={"amount": 10})
+        assert len(found) == 25
+    updates = [s for s in seen if s.lstrip().upper().startswith("UPDATE") and "links" in s]
+    assert len(updates) == 1
+    with store.read() as tx:
+        link = tx.links.by_canonical("sf-vendor", "d7")
+        assert link is not None
+        assert dict(link.base) == {"name": "d7", "amount": 10}
+        assert dict(link.written) == {"amount": 10}
+
+
+def test_held_link_writes_survive_a_savepoint_rolled_back_after_them(store: Store) -> None:
+    _deals(store, ["a", "b"])
+    with store.transaction() as tx:
+        tx.links.link("sf-vendor", "a", "006A", base={"name": "before"})
+    with store.transaction() as tx:
+        tx.links.update("sf-vendor", "a", base={"name": "kept"})
+        savepoint = tx.savepoint()
+        tx.links.link("sf-vendor", "b", "006B")
+        tx.links.update("sf-vendor", "a", base={"name": "undone"})
+        savepoint.rollback()
+        assert tx.links.by_canonical("sf-vendor", "b") is None
+        assert [link.canonical_id for link in tx.links.for_record("a")] == ["a"]
+        kept = tx.links.by_canonical("sf-vendor", "a")
+        assert kept is not None
+        assert kept.base["name"] == "kept"
+    with store.read() as tx:
+        stored = tx.links.by_canonical("sf-vendor", "a")
+        assert stored is not None
+        assert stored.base["name"] == "kept"
+        assert tx.links.by_remote("sf-vendor", "006B") is None
+
+
+def test_a_held_link_write_is_seen_by_the_next_query_and_lost_with_a_rollback(
+    store: Store,
+) -> None:
+    _deals(store, ["a"])
+    with store.transaction() as tx:
+        tx.links.link("sf-vendor", "a", "006A")
+    seen: list[object] = []
+
+    def edit_then_fail() -> None:
+        with store.transaction() as tx:
+            tx.links.update("sf-vendor", "a", base={"name": "not committed"})
+            (link,) = tx.links.for_record("a")
+            seen.append(link.base["name"])
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        edit_then_fail()
+    assert seen == ["not committed"]
+    with store.read() as tx:
+        link = tx.links.by_canonical("sf-vendor", "a")
+        assert link is not None
+        assert "name" not in link.base
+
+
+def test_a_page_of_queued_writes_is_one_insert_and_folds_before_it_is_sent(store: Store) -> None:
+    ids = [f"d{i}" for i in range(30)]
+    _deals(store, ids)
+    with statements(store) as seen, store.transaction() as tx:
+        for canonical_id in ids:
+            tx.outbox.queue("sf-vendor", canonical_id, {"name": canonical_id})
+        tx.outbox.queue("sf-vendor", "d3", {"amount": 7})  # folds into the held entry
+    inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT") and "outbox" in s]
+    assert len(inserts) == 1
+    with store.read() as tx:
+        pending = tx.outbox.pending("sf-vendor")
+    assert [e.canonical_id for e in pending] == ids  # queued order is claim order
+    assert next(e for e in pending if e.canonical_id == "d3").fields == {"name": "d3", "amount": 7}
+
+
+def test_held_outbox_writes_keep_their_order_and_survive_a_later_savepoint(store: Store) -> None:
+    _deals(store, ["a", "b", "c"])
+    with store.transaction() as tx:
+        tx.outbox.queue("sf-vendor", "a", {"name": "a"})
+        made = tx.outbox.enqueue("sf-vendor", "b", {"name": "b"})  # sends what is held first
+        tx.outbox.queue("sf-vendor", "b", {"amount": 3})  # folds into the sent row
+        savepoint = tx.savepoint()
+        tx.outbox.queue("sf-vendor", "c", {"name": "c"})
+        savepoint.rollback()
+        tx.outbox.queue("sf-vendor", "a", {"amount": 1})
+    with store.read() as tx:
+        pending = tx.outbox.pending("sf-vendor")
+    assert [(e.canonical_id, dict(e.fields)) for e in pending] == [
+        ("a", {"name": "a", "amount": 1}),
+        ("b", {"name": "b", "amount": 3}),
+    ]
+    assert pending[1].id == made.id
+    assert pending[0].id < made.id
+
+
+def test_claim_in_the_queueing_transaction_sees_held_and_folded_entries(store: Store) -> None:
+    _deals(store, ["a", "b"])
+    with store.transaction() as tx:
+        tx.outbox.queue("sf-vendor", "a", {"name": "a"})
+        entry = tx.outbox.enqueue("sf-vendor", "b", {"name": "b"})
+        tx.outbox.queue("sf-vendor", "b", {"amount": 2})
+        batch = tx.outbox.claim("sf-vendor", 10)
+        assert [(e.canonical_id, dict(e.fields)) for e in batch.entries] == [
+            ("a", {"name": "a"}), ("b", {"name": "b", "amount": 2}),
+        ]
+        got = tx.outbox.get(entry.id)
+        assert got is not None
+        assert got.status is OutboxStatus.IN_FLIGHT

@@ -11,16 +11,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from channel_sync.clock import Clock
 from channel_sync.store.columns import as_utc, as_utc_or_none
-from channel_sync.store.records import chunks
+from channel_sync.store.rows import chunks, held_partner
 from channel_sync.store.tables import AuditEventRow, RecordRow
 from channel_sync.store.values import decode_value, encode_value
+
+AUDIT: Table = cast("Table", AuditEventRow.__table__)
 
 
 class Direction(StrEnum):
@@ -113,9 +115,9 @@ class AuditRepository:
                 }
             )
         if rows:
-            # One executemany, no ORM objects: a page's events cost one round trip, and the
-            # append-only trail never needs the rows back in the identity map.
-            self._session.execute(insert(AuditEventRow), rows)
+            # One Core executemany: a page's events cost one round trip, and the append-only
+            # trail never needs the rows back as ORM objects (nor the ORM's flush first).
+            self._session.connection().execute(insert(AUDIT), rows)
         return len(rows)
 
     def for_record(self, canonical_id: str, *, limit: int = 1000) -> list[AuditEvent]:
@@ -142,9 +144,9 @@ class AuditRepository:
         found: dict[str, str | None] = {}
         missing: list[str] = []
         for canonical_id in sorted(canonical_ids):
-            row = self._session.identity_map.get(identity_key(RecordRow, canonical_id))
-            if isinstance(row, RecordRow):
-                found[canonical_id] = row.partner_id
+            known, partner_id = held_partner(self._session, canonical_id)
+            if known:
+                found[canonical_id] = partner_id
             else:
                 missing.append(canonical_id)
         for part in chunks(missing):

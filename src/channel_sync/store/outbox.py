@@ -13,17 +13,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.attributes import set_committed_value
 
 from channel_sync.clock import Clock
 from channel_sync.store.columns import as_utc
 from channel_sync.store.errors import MissingRowError
 from channel_sync.store.records import chunks
-from channel_sync.store.rows import held_ids, hold, record_row
-from channel_sync.store.session_cache import inserted_here, lookup_cache
+from channel_sync.store.rows import held_ids, record_row
+from channel_sync.store.session_cache import holds_writes, inserted_here, lookup_cache
 from channel_sync.store.tables import OutboxRow
 from channel_sync.store.values import decode_fields, encode_fields
 
@@ -71,6 +71,35 @@ class Batch:
     entries: tuple[OutboxEntry, ...]
 
 
+OUTBOX: Table = cast("Table", OutboxRow.__table__)
+_HELD = "outbox_writes"
+_PENDING = "outbox_pending"
+
+
+def _held_rows(session: Session) -> list[dict[str, Any]]:
+    holder = lookup_cache(session, _HELD)
+    rows: list[dict[str, Any]] | None = holder.get(_HELD)
+    if rows is None:
+        rows = holder[_HELD] = []
+    return rows
+
+
+@holds_writes
+def flush_outbox(session: Session) -> None:
+    """Insert the entries :meth:`OutboxRepository.queue` held back, in the order queued."""
+    rows = _held_rows(session)
+    if not rows:
+        return
+    batch = list(rows)
+    rows.clear()
+    session.connection().execute(insert(OUTBOX), batch)
+    pending = lookup_cache(session, _PENDING)
+    for row in batch:
+        key = (row["target_connection"], row["canonical_id"])
+        if pending.get(key) is row:
+            del pending[key]  # now a database row: the next look-up reads it back
+
+
 def _to_entry(row: OutboxRow) -> OutboxEntry:
     return OutboxEntry(
         id=row.id,
@@ -95,7 +124,7 @@ class OutboxRepository:
         self._clock = clock
         #: Newest PENDING row per (target, deal) seen or made in this transaction, so folding
         #: a page's changes does not cost a query per deal.
-        self._pending = lookup_cache(session, "outbox_pending")
+        self._pending = lookup_cache(session, _PENDING)
 
     def enqueue(
         self,
@@ -111,6 +140,7 @@ class OutboxRepository:
         the drain ran; an entry already IN_FLIGHT is never touched (its write may be on the
         wire). ``partner_id`` is copied from the deal, for the drain's last-step tenant check.
         """
+        flush_outbox(self._session)
         row = self._queue(target_connection, canonical_id, fields, op)
         self._session.flush()
         return _to_entry(row)
@@ -123,9 +153,45 @@ class OutboxRepository:
         *,
         op: OutboxOp = OutboxOp.UPSERT,
     ) -> None:
-        """:meth:`enqueue` without reading the entry back: the row goes out with the page's
-        next flush, so a page of changes is one multi-row INSERT rather than one per deal."""
-        self._queue(target_connection, canonical_id, fields, op)
+        """:meth:`enqueue` without reading the entry back: a new row is held and goes out with
+        the rest of the page (one executemany before the next outbox query, a savepoint or
+        COMMIT) rather than one INSERT per deal."""
+        record = record_row(self._session, canonical_id)
+        if record is None:
+            msg = f"cannot queue a write for unknown canonical record {canonical_id!r}"
+            raise MissingRowError(msg)
+        if op is not OutboxOp.UPSERT:  # rare: keep it in order with what was held before it
+            flush_outbox(self._session)
+            self._queue(target_connection, canonical_id, fields, op)
+            return
+        now = self._clock.now()
+        key = (target_connection, canonical_id)
+        held = self._pending.get(key)
+        if isinstance(held, dict):  # queued earlier in this transaction, not yet sent
+            held["fields"] = encode_fields({**decode_fields(held["fields"]), **fields})
+            held["updated_at"] = now
+            return
+        existing = self._newest_pending(target_connection, canonical_id)
+        if existing is not None and existing.op == OutboxOp.UPSERT:
+            existing.fields = encode_fields({**decode_fields(existing.fields), **fields})
+            existing.updated_at = now
+            return
+        row: dict[str, Any] = {
+            "target_connection": target_connection,
+            "canonical_id": canonical_id,
+            "partner_id": record.partner_id,
+            "op": str(op),
+            "fields": encode_fields(fields),
+            "status": str(OutboxStatus.PENDING),
+            "attempts": 0,
+            "last_error": None,
+            "batch_id": None,
+            "available_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        _held_rows(self._session).append(row)
+        self._pending[key] = row
 
     def _queue(
         self,
@@ -174,6 +240,7 @@ class OutboxRepository:
         writes of one deal are never on the wire at once and never land out of order. On
         PostgreSQL rows another drainer has locked are skipped rather than waited for.
         """
+        flush_outbox(self._session)
         if max_size < 1:
             msg = "max_size must be at least 1"
             raise ValueError(msg)
@@ -193,44 +260,62 @@ class OutboxRepository:
             .exists()
         )
         query = (
-            select(OutboxRow)
+            select(*OUTBOX.c)
             .where(
-                OutboxRow.target_connection == target_connection,
-                OutboxRow.status == OutboxStatus.PENDING,
-                OutboxRow.available_at <= now,
+                OUTBOX.c.target_connection == target_connection,
+                OUTBOX.c.status == OutboxStatus.PENDING,
+                OUTBOX.c.available_at <= now,
                 ~blocked,
             )
-            .order_by(OutboxRow.id)
+            .order_by(OUTBOX.c.id)
             .limit(max_size)
             .with_for_update(skip_locked=True)
         )
-        rows = list(self._session.scalars(query))
+        # Core rows, not ORM objects: a claim of a thousand entries builds the entries alone.
+        self._session.flush()
+        connection = self._session.connection()
+        rows = list(connection.execute(query))
         ids = [row.id for row in rows]
         # One UPDATE per chunk for the whole claim rather than one per entry.
         for start in range(0, len(ids), CONFIRM_CHUNK):
-            self._session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(ids[start : start + CONFIRM_CHUNK]))
+            connection.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(ids[start : start + CONFIRM_CHUNK]))
                 .values(
                     status=OutboxStatus.IN_FLIGHT,
                     batch_id=batch_id,
-                    attempts=OutboxRow.attempts + 1,
+                    attempts=OUTBOX.c.attempts + 1,
                     updated_at=now,
                 )
-                .execution_options(synchronize_session=False)
             )
+        self._forget_rows(ids)
         claimed = []
         for row in rows:
-            for key, value in (
-                ("status", OutboxStatus.IN_FLIGHT),
-                ("batch_id", batch_id),
-                ("attempts", row.attempts + 1),
-                ("updated_at", now),
-            ):
-                set_committed_value(row, key, value)
             self._pending.pop((row.target_connection, row.canonical_id), None)
-            claimed.append(_to_entry(row))
+            claimed.append(OutboxEntry(
+                id=row.id,
+                target_connection=row.target_connection,
+                canonical_id=row.canonical_id,
+                partner_id=row.partner_id,
+                op=OutboxOp(row.op),
+                fields=decode_fields(row.fields),
+                status=OutboxStatus.IN_FLIGHT,
+                attempts=row.attempts + 1,
+                last_error=row.last_error,
+                batch_id=batch_id,
+                available_at=row.available_at,
+                created_at=row.created_at,
+                updated_at=now,
+            ))
         return Batch(batch_id=batch_id, target_connection=target_connection, entries=tuple(claimed))
+
+    def _forget_rows(self, ids: Iterable[int]) -> None:
+        """Expire ORM copies of rows a Core statement just changed (after a flush, so they hold
+        no pending change), so a later look-up in this transaction reads them again."""
+        wanted = set(ids)
+        for row in list(self._session.identity_map.values()):
+            if isinstance(row, OutboxRow) and row.id in wanted:
+                self._session.expire(row)
 
     def confirm(self, entry_id: int) -> OutboxEntry:
         row = self._in_flight(entry_id)
@@ -246,6 +331,7 @@ class OutboxRepository:
         Raises ``MissingRowError`` (and the caller's transaction rolls back) when any of them is
         not, exactly as :meth:`confirm` would for that one entry.
         """
+        flush_outbox(self._session)
         ids = sorted(set(entry_ids))
         now = self._clock.now()
         done = 0
@@ -302,6 +388,7 @@ class OutboxRepository:
 
     def retry_failed(self, entry_id: int) -> OutboxEntry:
         """An admin's "try again" on a FAILED entry."""
+        flush_outbox(self._session)
         row = self._session.get(OutboxRow, entry_id)
         if row is None or row.status != OutboxStatus.FAILED:
             msg = f"no failed outbox entry {entry_id}"
@@ -316,6 +403,7 @@ class OutboxRepository:
         return _to_entry(row)
 
     def get(self, entry_id: int) -> OutboxEntry | None:
+        flush_outbox(self._session)
         row = self._session.get(OutboxRow, entry_id)
         return None if row is None else _to_entry(row)
 
@@ -331,6 +419,7 @@ class OutboxRepository:
 
     def counts(self) -> dict[str, dict[OutboxStatus, int]]:
         """PENDING, IN_FLIGHT and FAILED counts per target (confirmed history is not counted)."""
+        flush_outbox(self._session)
         open_statuses = (OutboxStatus.PENDING, OutboxStatus.IN_FLIGHT, OutboxStatus.FAILED)
         query = (
             select(OutboxRow.target_connection, OutboxRow.status, func.count())
@@ -344,6 +433,7 @@ class OutboxRepository:
 
     def purge_confirmed(self, before: datetime, *, limit: int = 10_000) -> int:
         """Delete confirmed entries settled before ``before``; returns how many went."""
+        flush_outbox(self._session)
         query = (
             select(OutboxRow)
             .where(
@@ -361,6 +451,7 @@ class OutboxRepository:
     def _list(
         self, target_connection: str, status: OutboxStatus, limit: int | None = None
     ) -> list[OutboxEntry]:
+        flush_outbox(self._session)
         query = (
             select(OutboxRow)
             .where(OutboxRow.target_connection == target_connection, OutboxRow.status == status)
@@ -371,6 +462,7 @@ class OutboxRepository:
         return [_to_entry(row) for row in self._session.scalars(query)]
 
     def _in_flight(self, entry_id: int) -> OutboxRow:
+        flush_outbox(self._session)
         row = self._session.get(OutboxRow, entry_id)
         if row is None or row.status != OutboxStatus.IN_FLIGHT:
             msg = f"outbox entry {entry_id} is not in flight"
@@ -406,7 +498,7 @@ class OutboxRepository:
                 .order_by(OutboxRow.id)
             )
             for row in self._session.scalars(query):
-                newest[row.canonical_id] = hold(self._session, row)
+                newest[row.canonical_id] = row
         for cid in wanted:
             self._pending[target_connection, cid] = newest.get(cid)
         return newest.get(canonical_id)

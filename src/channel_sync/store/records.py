@@ -7,15 +7,14 @@ refused instead of silently overwriting the other cycle's merge.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from channel_sync.clock import Clock
 from channel_sync.model import Opportunity, canonical_fields
@@ -24,48 +23,91 @@ from channel_sync.store.errors import (
     MissingRowError,
     TenantViolationError,
 )
-from channel_sync.store.rows import hold, record_row
+from channel_sync.store.rows import (
+    CHUNK,
+    COLUMNS,
+    RECORDS,
+    RecordState,
+    chunks,
+    flush_records,
+    held_writes,
+    hold,
+    load_records,
+    record_row,
+)
 from channel_sync.store.session_cache import mark_inserted
 from channel_sync.store.tables import RecordRow
 from channel_sync.store.values import encode_value
 
-#: The records table for Core statements (no ORM bookkeeping on the per-deal write path).
-RECORDS: Table = cast("Table", RecordRow.__table__)
-#: One statement object for every deal's data update, so it is compiled once per process.
-_UPDATE_DATA = (
-    update(RECORDS)
-    .where(RECORDS.c.canonical_id == bindparam("cid"), RECORDS.c.version == bindparam("expected"))
-    .values(version=bindparam("version"), updated_at=bindparam("updated_at"),
-            data=bindparam("data"))
-)
-#: Rows fetched per ``IN (...)`` query; far below every back-end's parameter limit.
-CHUNK = 500
+__all__ = ["CHUNK", "RECORDS", "RecordRepository", "StoredRecord", "chunks",
+           "opportunity_document"]
+
+#: Validated deals by the JSON text they were read from (or written as). Equal texts are equal
+#: deals and deals are immutable, so a deal read again (the drain reading what the page just
+#: wrote, the next cycle reading it back) is not parsed and validated again. Bounded: it is
+#: emptied when full.
+_VALIDATED: dict[str, Opportunity] = {}
+VALIDATED_MAX = 4096
 
 
-@dataclass(frozen=True, slots=True)
+def _validated(text: str) -> Opportunity:
+    hit = _VALIDATED.get(text)
+    if hit is None:
+        hit = Opportunity.model_validate_json(text)
+        _remember(text, hit)
+    return hit
+
+
+def _remember(text: str, opportunity: Opportunity) -> None:
+    if len(_VALIDATED) >= VALIDATED_MAX:
+        _VALIDATED.clear()
+    _VALIDATED[text] = opportunity
+
+
 class StoredRecord:
-    opportunity: Opportunity
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
+    """A deal as stored, with its version. The deal itself is validated on first use: a caller
+    that only needs the partner, the version or whether it was deleted never pays for it."""
+
+    __slots__ = ("_data", "_opportunity", "canonical_id", "created_at", "deleted_at",
+                 "partner_id", "updated_at", "version")
+
+    def __init__(
+        self,
+        *,
+        canonical_id: str,
+        partner_id: str | None,
+        version: int,
+        created_at: datetime,
+        updated_at: datetime,
+        deleted_at: datetime | None,
+        opportunity: Opportunity | None = None,
+        data: str | Mapping[str, Any] | None = None,
+    ) -> None:
+        self.canonical_id = canonical_id
+        self.partner_id = partner_id
+        self.version = version
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.deleted_at = deleted_at
+        self._opportunity = opportunity
+        self._data = data
 
     @property
-    def canonical_id(self) -> str:
-        return self.opportunity.id
-
-    @property
-    def partner_id(self) -> str | None:
-        return self.opportunity.partner_id
+    def opportunity(self) -> Opportunity:
+        if self._opportunity is None:
+            data = self._data
+            if isinstance(data, str):
+                self._opportunity = _validated(data)
+            else:
+                self._opportunity = Opportunity.model_validate(data)
+        return self._opportunity
 
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
-
-def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    def __repr__(self) -> str:
+        return f"StoredRecord({self.canonical_id!r}, version={self.version})"
 
 
 def opportunity_document(opportunity: Opportunity) -> dict[str, Any]:
@@ -89,14 +131,23 @@ def opportunity_document(opportunity: Opportunity) -> dict[str, Any]:
     return document
 
 
-def _to_record(row: RecordRow) -> StoredRecord:
+def _to_record(state: RecordState, opportunity: Opportunity | None = None) -> StoredRecord:
     return StoredRecord(
-        opportunity=Opportunity.model_validate(row.data),
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        deleted_at=row.deleted_at,
+        canonical_id=state.canonical_id,
+        partner_id=state.partner_id,
+        version=state.version,
+        created_at=state.created_at,
+        updated_at=state.updated_at,
+        deleted_at=state.deleted_at,
+        opportunity=opportunity,
+        data=state.data,
     )
+
+
+def _written(opportunity: Opportunity, document: dict[str, Any]) -> None:
+    """Remember a deal under the text the store keeps for it (the JSON type's default
+    serializer), so reading it back costs no validation."""
+    _remember(json.dumps(document), opportunity)
 
 
 class RecordRepository:
@@ -105,50 +156,44 @@ class RecordRepository:
         self._clock = clock
 
     def get(self, canonical_id: str) -> StoredRecord | None:
-        row = record_row(self._session, canonical_id)
-        return None if row is None else _to_record(row)
+        state = record_row(self._session, canonical_id)
+        return None if state is None else _to_record(state)
 
     def get_many(
         self, canonical_ids: Iterable[str], *, lock: bool = False
     ) -> dict[str, StoredRecord]:
         """Records by id; ``lock`` holds them (``FOR UPDATE`` on PostgreSQL) until commit."""
-        ids = sorted(set(canonical_ids))
-        found: dict[str, StoredRecord] = {}
-        for part in chunks(ids):
-            query = select(RecordRow).where(RecordRow.canonical_id.in_(part))
-            if lock:
-                query = query.with_for_update()
-            for row in self._session.scalars(query):
-                found[row.canonical_id] = _to_record(hold(self._session, row))
-        return found
+        states = load_records(self._session, canonical_ids, lock=lock)
+        return {cid: _to_record(state) for cid, state in states.items()}
 
     def preload(self, canonical_ids: Iterable[str]) -> None:
-        """Hold the rows of a batch in the session, so per-deal look-ups that follow (links,
+        """Hold the rows of a batch in the transaction, so per-deal look-ups that follow (links,
         outbox, failures copy the deal's partner) are dictionary hits, not queries."""
-        for part in chunks(sorted(set(canonical_ids))):
-            for row in self._session.scalars(
-                select(RecordRow).where(RecordRow.canonical_id.in_(part))
-            ):
-                hold(self._session, row)
+        load_records(self._session, canonical_ids)
 
     def insert(self, opportunity: Opportunity) -> StoredRecord:
         now = self._clock.now()
-        row = RecordRow(
-            canonical_id=opportunity.id,
-            partner_id=opportunity.partner_id,
-            data=opportunity_document(opportunity),
-            version=1,
-            created_at=now,
-            updated_at=now,
-            deleted_at=None,
+        document = opportunity_document(opportunity)
+        self._session.connection().execute(
+            insert(RECORDS),
+            {"canonical_id": opportunity.id, "partner_id": opportunity.partner_id,
+             "data": document, "version": 1, "created_at": now, "updated_at": now,
+             "deleted_at": None},
         )
-        self._session.add(hold(self._session, row))
-        self._session.flush()
+        state = hold(self._session, RecordState(
+            opportunity.id, opportunity.partner_id, document, 1, now, now, None
+        ))
         mark_inserted(self._session, opportunity.id)
-        return _to_record(row)
+        _written(opportunity, document)
+        return _to_record(state, opportunity)
 
     def update(self, opportunity: Opportunity, *, expected_version: int) -> StoredRecord:
-        """Replace the deal's data if it is still at ``expected_version``; bumps the version."""
+        """Replace the deal's data if it is still at ``expected_version``; bumps the version.
+
+        The write is held and sent with the rest of the batch (one executemany before the
+        next query on deals, a savepoint or COMMIT); a version found stale then fails the
+        whole transaction with ``ConcurrentUpdateError``, as it would have failed here.
+        """
         current = record_row(self._session, opportunity.id)
         if current is None:
             msg = f"no canonical record {opportunity.id!r} to update"
@@ -156,27 +201,19 @@ class RecordRepository:
         if current.partner_id != opportunity.partner_id:
             msg = f"record {opportunity.id!r} belongs to another partner; partner_id is immutable"
             raise TenantViolationError(msg)
-        data = opportunity_document(opportunity)
-        now = self._clock.now()
-        # A Core statement on the session's connection: no ORM round trip per deal. The held
-        # row is brought in step by hand, so later look-ups in this transaction see the write.
-        result = self._session.connection().execute(
-            _UPDATE_DATA,
-            {"cid": opportunity.id, "expected": expected_version, "version": expected_version + 1,
-             "updated_at": now, "data": data},
-        )
-        if int(getattr(result, "rowcount", 0) or 0) != 1:
+        if current.version != expected_version:
             raise self._stale(opportunity.id, expected_version)
-        set_committed_value(current, "data", data)
-        set_committed_value(current, "version", expected_version + 1)
-        set_committed_value(current, "updated_at", now)
-        return StoredRecord(
-            opportunity=opportunity,
-            version=expected_version + 1,
-            created_at=current.created_at,
-            updated_at=now,
-            deleted_at=current.deleted_at,
+        document = opportunity_document(opportunity)
+        now = self._clock.now()
+        held_writes(self._session).append(
+            {"cid": opportunity.id, "expected": expected_version,
+             "version": expected_version + 1, "updated_at": now, "data": document}
         )
+        current.data = document
+        current.version = expected_version + 1
+        current.updated_at = now
+        _written(opportunity, document)
+        return _to_record(current, opportunity)
 
     def save(self, opportunity: Opportunity, *, expected_version: int | None) -> StoredRecord:
         """Insert when ``expected_version`` is ``None``, update otherwise."""
@@ -192,21 +229,21 @@ class RecordRepository:
         return self._write(canonical_id, expected_version, deleted_at=None)
 
     def _write(self, canonical_id: str, expected_version: int, **values: Any) -> StoredRecord:
+        flush_records(self._session)
         statement = (
-            update(RecordRow)
-            .where(RecordRow.canonical_id == canonical_id, RecordRow.version == expected_version)
-            .values(version=RecordRow.version + 1, updated_at=self._clock.now(), **values)
-            .returning(RecordRow)
-            .execution_options(synchronize_session=False, populate_existing=True)
+            update(RECORDS)
+            .where(RECORDS.c.canonical_id == canonical_id, RECORDS.c.version == expected_version)
+            .values(version=RECORDS.c.version + 1, updated_at=self._clock.now(), **values)
         )
-        # RETURNING the whole row refreshes the held object in the same round trip.
-        row = self._session.scalars(statement).first()
-        if row is None:
+        result = self._session.connection().execute(statement)
+        if int(getattr(result, "rowcount", 0) or 0) != 1:
             raise self._stale(canonical_id, expected_version)
-        return _to_record(row)
+        # Read back, so what the transaction holds is what the database holds.
+        state = load_records(self._session, [canonical_id])[canonical_id]
+        return _to_record(state)
 
     def _stale(self, canonical_id: str, expected_version: int) -> Exception:
-        if self._session.get(RecordRow, canonical_id) is None:
+        if not load_records(self._session, [canonical_id]):
             return MissingRowError(f"no canonical record {canonical_id!r}")
         return ConcurrentUpdateError(
             f"record {canonical_id!r} is no longer at version {expected_version}; "
@@ -217,6 +254,7 @@ class RecordRepository:
         self, *, partner_id: str | None = None, after: str | None = None, limit: int = 1000
     ) -> list[str]:
         """Canonical ids in order, a page at a time (for full reconciliation)."""
+        flush_records(self._session)
         query = select(RecordRow.canonical_id).order_by(RecordRow.canonical_id).limit(limit)
         if partner_id is not None:
             query = query.where(RecordRow.partner_id == partner_id)
@@ -227,6 +265,7 @@ class RecordRepository:
     def versions_since(self, since: datetime) -> list[tuple[str, int, datetime]]:
         """``(canonical id, version, updated at)`` of every deal written at or after ``since``,
         oldest first: what changed, without reading the deals themselves."""
+        flush_records(self._session)
         query = (
             select(RecordRow.canonical_id, RecordRow.version, RecordRow.updated_at)
             .where(RecordRow.updated_at >= since)
@@ -235,15 +274,18 @@ class RecordRepository:
         return [(str(cid), int(version), at) for cid, version, at in self._session.execute(query)]
 
     def changed_since(self, since: datetime, *, limit: int = 1000) -> list[StoredRecord]:
+        flush_records(self._session)
         query = (
-            select(RecordRow)
-            .where(RecordRow.updated_at > since)
-            .order_by(RecordRow.updated_at, RecordRow.canonical_id)
+            select(*COLUMNS)
+            .where(RECORDS.c.updated_at > since)
+            .order_by(RECORDS.c.updated_at, RECORDS.c.canonical_id)
             .limit(limit)
         )
-        return [_to_record(row) for row in self._session.scalars(query)]
+        rows = self._session.connection().execute(query)
+        return [_to_record(hold(self._session, RecordState(*row))) for row in rows]
 
     def count(self, *, include_deleted: bool = False) -> int:
+        flush_records(self._session)
         query = select(func.count()).select_from(RecordRow)
         if not include_deleted:
             query = query.where(RecordRow.deleted_at.is_(None))

@@ -9,12 +9,34 @@ a cached reference to one would then lie.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 _CACHES = "channel_sync_lookup_caches"
+#: Writers of what the repositories hold back, in foreign-key order (deals first): each is
+#: registered when its module loads, and modules load deals' first.
+_FLUSHERS: list[Callable[[Session], None]] = []
+
+
+def holds_writes(flush: Callable[[Session], None]) -> Callable[[Session], None]:
+    """Register a repository's writer of held-back rows (a decorator)."""
+    _FLUSHERS.append(flush)
+    return flush
+
+
+def flush_held(session: Session) -> None:
+    """Send every write held back in ``session``: before a savepoint (whose rollback must not
+    take them along) and before COMMIT."""
+    for flush in _FLUSHERS:
+        flush(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    flush_held(session)
 
 
 def _forget(session: Session, previous_transaction: SessionTransaction) -> None:  # noqa: ARG001

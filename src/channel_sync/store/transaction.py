@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from channel_sync.clock import Clock
 from channel_sync.store.audit import AuditRepository
@@ -26,6 +26,7 @@ from channel_sync.store.links import LinkRepository
 from channel_sync.store.outbox import OutboxRepository
 from channel_sync.store.records import RecordRepository
 from channel_sync.store.runs import RunRepository
+from channel_sync.store.session_cache import flush_held
 
 
 class Transaction:
@@ -44,6 +45,13 @@ class Transaction:
         self.failures = FailureRepository(session, clock)
         self.leases = LeaseRepository(session, clock)
         self.credentials = CredentialRepository(session, clock, cipher)
+
+    def savepoint(self) -> SessionTransaction:
+        """A nested transaction (use as a context manager): what happens inside it can be
+        rolled back alone. Writes the repositories held back first, so that rollback can not
+        take them along."""
+        flush_held(self.session)
+        return self.session.begin_nested()
 
 
 def advisory_key(name: str) -> int:
@@ -78,4 +86,5 @@ class UnitOfWork(Transaction):
     def commit_checks(self) -> None:
         """The authoritative check, last statement before COMMIT."""
         self.session.flush()
+        flush_held(self.session)
         self.leases.check(self.lease)

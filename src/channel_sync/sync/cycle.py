@@ -241,7 +241,7 @@ class Cycle:
         run_id = self.report.run_id
         if self.dry_tx is not None:
             tx = self.dry_tx
-            with tx.session.begin_nested():
+            with tx.savepoint():
                 return PageMerger(self.hub, self.rt, tx, run_id=run_id, plan=True).merge(page)
         if self.dry_run:
             outcome = PageOutcome()

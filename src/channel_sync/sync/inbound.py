@@ -132,7 +132,7 @@ class PageMerger:
             events, synced = len(self._events), len(self._synced)
             try:
                 if self.isolate:
-                    with self.tx.session.begin_nested():
+                    with self.tx.savepoint():
                         self._record(record, item, held, mapping.modstamp(record))
                 else:
                     self._record(record, item, held, mapping.modstamp(record))
