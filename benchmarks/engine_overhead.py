@@ -9,7 +9,15 @@ list), CRM search of the changed window (200 a page, restarting past 10,000 resu
 Composite of five 200-record collection upserts per call, and HubSpot batch upserts of 100 on
 the canonical id. Goal: engine seconds / floor seconds <= 1.5.
 
-    python benchmarks/engine_overhead.py [--n 10000]      (env CHANNEL_SYNC_BENCH_N)
+The sandboxes run in a spawned child process, as in ``engine_idle.py`` and
+``engine_backfill.py``: CRMs holding 2N deals each are many Python objects, and in the engine's
+heap every gen-2 collection during its cycle would traverse them too, while their request
+handling would share the engine's interpreter. The floor
+runs in this process against the same child. Before each cycle the benchmark sleeps out the
+look-back (the child keeps wall time), outside the timing. ``--in-process`` runs the sandboxes
+in this process instead, on a steered clock, as the other benchmarks do.
+
+    python benchmarks/engine_overhead.py [--n 10000] [--in-process]   (env CHANNEL_SYNC_BENCH_N)
 """
 
 from __future__ import annotations
@@ -18,13 +26,15 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+import requests
 from hubspot import HubSpot
 from hubspot.crm.deals import (
     BatchInputSimplePublicObjectBatchInputUpsert,
@@ -32,33 +42,202 @@ from hubspot.crm.deals import (
     SimplePublicObjectBatchInputUpsert,
 )
 from simple_salesforce import Salesforce
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _sandbox_process import sandbox_process
 from _world import (
+    LOOKBACK,
     PARTNER,
     SETTLE,
     VENDOR,
     BenchWorld,
     CallCounter,
+    EngineParts,
     change_in_hubspot,
     change_in_salesforce,
     cycle_summary,
+    engine_parts,
     hs_client,
     linked_ids,
     open_world,
-    read_fields,
     sf_client,
 )
 
+from channel_sync.store.tables import LinkRow
 from channel_sync.sync.cycle import Cycle
+from channel_sync.sync.engine import SyncEngine
+from channel_sync.sync.report import CycleReport
+from channel_sync.sync.runtime import ConnectionRuntime
 
 SEARCH_WINDOW = 10_000
+#: Widens the changed window past the edits when the sandboxes keep wall time in another
+#: process (millisecond stamps); far less than the sleeps on either side of the window.
+WINDOW_MARGIN = timedelta(milliseconds=500)
+
+Links = list[tuple[str, str]]
+Counting = Callable[[list[CycleReport]], dict[str, int]]
+
+
+class Bench(Protocol):
+    """The engine, both CRMs' bare clients and the helpers the measurement needs from them."""
+
+    runtimes: dict[str, ConnectionRuntime]
+    sf: Salesforce
+    hs: HubSpot
+
+    def sync(self) -> tuple[list[CycleReport], float]:
+        """One ``sync_once`` of both connections after the look-back has passed; seconds."""
+
+    def window_start(self) -> datetime:
+        """Let the engine's own writes fall behind; the start of the changed window."""
+
+    def window_end(self) -> datetime:
+        """The end of the changed window, called once the edits are made."""
+
+    def linked(self) -> tuple[Links, Links]:
+        """(canonical id, remote id) of every linked record: Salesforce, then HubSpot, by key."""
+
+    def counting(self) -> Counting:
+        """Start counting billed API calls; the returned function gives them, per connection,
+        for the cycle whose reports it is handed."""
+
+    def amounts(
+        self, vendor_keys: set[str], partner_keys: set[str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        """The floor's writes: the vendor amounts of the partner-edited deals as Salesforce
+        upserts, and the partner amounts of the vendor-edited deals as HubSpot upserts."""
+
+
+class Together:
+    """Sandboxes in this process, on the world's steered clock."""
+
+    def __init__(self, world: BenchWorld) -> None:
+        self.world = world
+        self.runtimes = world.runtimes
+        self.sf = sf_client(world.vendor)
+        self.hs = hs_client(world.partner)
+
+    def sync(self) -> tuple[list[CycleReport], float]:
+        return self.world.sync()
+
+    def window_start(self) -> datetime:
+        self.world.clock.advance(SETTLE)
+        return self.world.clock.now()
+
+    def window_end(self) -> datetime:
+        return self.world.clock.now()
+
+    def linked(self) -> tuple[Links, Links]:
+        return linked_ids(self.world)
+
+    def counting(self) -> Counting:
+        counters = {VENDOR: CallCounter(self.world.vendor),
+                    PARTNER: CallCounter(self.world.partner)}
+        marks = {k: c.mark() for k, c in counters.items()}
+        return lambda _: {k: counters[k].since(marks[k]) for k in counters}
+
+    def amounts(
+        self, vendor_keys: set[str], partner_keys: set[str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        vendor_rows: Any = self.world.vendor.backend.snapshot()["Opportunity"]
+        partner_rows: Any = self.world.partner.backend.snapshot()["deals"]
+        sf_rows = [{"Channel_Sync_Id__c": r["Channel_Sync_Id__c"], "Amount": r["Amount"]}
+                   for r in vendor_rows if r.get("Channel_Sync_Id__c") in partner_keys]
+        hs_rows = [{"channel_sync_id": r["properties"]["channel_sync_id"],
+                    "amount": r["properties"]["amount"]}
+                   for r in partner_rows if r["properties"].get("channel_sync_id") in vendor_keys]
+        return sf_rows, hs_rows
+
+
+class Apart:
+    """Sandboxes in a child process on wall time, reached only over HTTP."""
+
+    def __init__(self, parts: EngineParts, env: dict[str, str]) -> None:
+        self.parts = parts
+        self.runtimes = parts.runtimes
+        self.engine = SyncEngine(parts.runtimes, parts.store, clock=parts.clock)
+        self.sf = sf_login(env)
+        url = env["PARTNER_A_HUBSPOT_URL"]
+        self.hs = HubSpot(access_token=env["PARTNER_A_HUBSPOT_TOKEN"], host=url, base_url=url)
+
+    def sync(self) -> tuple[list[CycleReport], float]:
+        time.sleep(LOOKBACK.total_seconds() + 1)  # HubSpot reads a closed window
+        started = time.perf_counter()
+        reports = self.engine.sync_once()
+        return reports, time.perf_counter() - started
+
+    def window_start(self) -> datetime:
+        time.sleep(SETTLE.total_seconds())
+        return datetime.now(UTC) - WINDOW_MARGIN
+
+    def window_end(self) -> datetime:
+        return datetime.now(UTC) + WINDOW_MARGIN
+
+    def linked(self) -> tuple[Links, Links]:
+        sides: dict[str, Links] = {VENDOR: [], PARTNER: []}
+        query = select(LinkRow.connection, LinkRow.canonical_id, LinkRow.remote_id).where(
+            LinkRow.remote_id.is_not(None)
+        )
+        with self.parts.store.read() as tx:
+            for connection, key, rid in tx.session.execute(query):
+                sides[connection].append((key, str(rid)))
+        return sorted(sides[VENDOR]), sorted(sides[PARTNER])
+
+    def counting(self) -> Counting:
+        return lambda reports: {r.connection: r.api_calls for r in reports}
+
+    def amounts(
+        self, vendor_keys: set[str], partner_keys: set[str]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        soql = "SELECT Channel_Sync_Id__c, Amount FROM Opportunity WHERE Channel_Sync_Id__c != null"
+        sf_rows = [{"Channel_Sync_Id__c": r["Channel_Sync_Id__c"], "Amount": r["Amount"]}
+                   for r in self.sf.query_all_iter(soql)
+                   if r["Channel_Sync_Id__c"] in partner_keys]
+        deals = self.hs.crm.deals.get_all(properties=["channel_sync_id", "amount"])
+        hs_rows = [{"channel_sync_id": d.properties["channel_sync_id"],
+                    "amount": d.properties["amount"]}
+                   for d in deals if d.properties.get("channel_sync_id") in vendor_keys]
+        return sf_rows, hs_rows
+
+
+def sf_login(env: dict[str, str]) -> Salesforce:
+    """simple-salesforce on a session from the org's client-credentials token endpoint."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = env["VENDOR_SF_CA_BUNDLE"]
+    url = env["VENDOR_SF_INSTANCE_URL"].rstrip("/")
+    answer = session.post(f"{url}/services/oauth2/token", data={
+        "grant_type": "client_credentials",
+        "client_id": env["VENDOR_SF_CLIENT_ID"],
+        "client_secret": env["VENDOR_SF_CLIENT_SECRET"],
+    }, timeout=30)
+    answer.raise_for_status()
+    token = answer.json()
+    return Salesforce(instance_url=token.get("instance_url") or url,
+                      session_id=token["access_token"], session=session, version="59.0")
 
 
 @contextmanager
-def phase_timer(world: BenchWorld) -> Iterator[dict[str, float]]:
+def together(deals: int) -> Iterator[Bench]:
+    with open_world() as world:
+        world.seed_partner_deals(deals)
+        yield Together(world)
+
+
+@contextmanager
+def apart(deals: int) -> Iterator[Bench]:
+    """An engine in this process over sandboxes in a child process."""
+    with sandbox_process(deals) as sandboxes, \
+            tempfile.TemporaryDirectory(prefix="channel-sync-bench-") as tmp, \
+            engine_parts(sandboxes.env, Path(tmp)) as parts:
+        yield Apart(parts, sandboxes.env)
+
+
+@contextmanager
+def phase_timer(runtimes: dict[str, ConnectionRuntime]) -> Iterator[dict[str, float]]:
     """Seconds spent in the cycle's read and drain phases and in the connectors' own reads and
-    writes (HTTP and the sandboxes' work included), while the block runs."""
+    writes (HTTP and, in process, the sandboxes' work included), while the block runs."""
     spent = {"read_phase": 0.0, "drain_phase": 0.0, "connector_reads": 0.0,
              "connector_writes": 0.0}
 
@@ -86,7 +265,7 @@ def phase_timer(world: BenchWorld) -> Iterator[dict[str, float]]:
         return wrapper
 
     saved = {name: getattr(Cycle, name) for name in ("read_phase", "drain_phase")}
-    connectors = [rt.connector for rt in world.runtimes.values()]
+    connectors = [rt.connector for rt in runtimes.values()]
     for name, method in saved.items():
         setattr(Cycle, name, timed(name, method))
     for connector in connectors:
@@ -101,21 +280,28 @@ def phase_timer(world: BenchWorld) -> Iterator[dict[str, float]]:
             del connector.read_changes, connector.write_batch
 
 
+def read_fields(bench: Bench, connection: str) -> tuple[str, tuple[str, ...]]:
+    """The object and the field list the connector itself reads."""
+    connector: Any = bench.runtimes[connection].connector
+    spec = next(iter(connector._objects.values()))
+    return spec.name, tuple(spec.read_fields())
+
+
 def soql_time(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def floor_sf_read(world: BenchWorld, sf: Salesforce, t0: datetime, t1: datetime) -> int:
-    obj, fields = read_fields(world, VENDOR)
+def floor_sf_read(bench: Bench, t0: datetime, t1: datetime) -> int:
+    obj, fields = read_fields(bench, VENDOR)
     soql = (
         f"SELECT {', '.join(fields)} FROM {obj} WHERE SystemModstamp > {soql_time(t0)} "
         f"AND SystemModstamp <= {soql_time(t1)} ORDER BY SystemModstamp, Id"
     )
-    return sum(1 for _ in sf.query_all_iter(soql, include_deleted=True))
+    return sum(1 for _ in bench.sf.query_all_iter(soql, include_deleted=True))
 
 
-def floor_hs_read(world: BenchWorld, hs: HubSpot, t0: datetime, t1: datetime) -> int:
-    _, fields = read_fields(world, PARTNER)
+def floor_hs_read(bench: Bench, t0: datetime, t1: datetime) -> int:
+    _, fields = read_fields(bench, PARTNER)
     low, high = int(t0.timestamp() * 1000), int(t1.timestamp() * 1000)
     seen: set[str] = set()
     op, after = "GT", 0
@@ -127,7 +313,7 @@ def floor_hs_read(world: BenchWorld, hs: HubSpot, t0: datetime, t1: datetime) ->
             ]}],
             sorts=["hs_lastmodifieddate"], properties=list(fields), limit=200, after=after,
         )
-        page: Any = hs.crm.deals.search_api.do_search(public_object_search_request=request)
+        page: Any = bench.hs.crm.deals.search_api.do_search(public_object_search_request=request)
         for row in page.results:
             seen.add(row.id)
         if page.paging is None or page.paging.next is None:
@@ -169,49 +355,36 @@ def floor_hs_write(hs: HubSpot, rows: list[dict[str, str]]) -> None:
         hs.crm.deals.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=inputs))
 
 
-def run(n: int) -> None:
-    with open_world() as world:
-        world.seed_partner_deals(2 * n)
-        started = time.perf_counter()
-        world.sync()
-        world.sync()  # reads back the engine's own first writes
-        initial = time.perf_counter() - started
+def run(n: int, *, in_process: bool) -> None:
+    with (together if in_process else apart)(2 * n) as bench:
+        initial = bench.sync()[1] + bench.sync()[1]  # the second reads back the engine's writes
         print(json.dumps({"scenario": "initial_sync", "deals": 2 * n,
-                          "seconds": round(initial, 2),
+                          "sandboxes_in_process": in_process, "seconds": round(initial, 2),
                           "ms_per_deal": round(1000 * initial / max(1, 2 * n), 2)}), flush=True)
-        sf, hs = sf_client(world.vendor), hs_client(world.partner)
-        sf_ids, hs_ids = linked_ids(world)
+        sf_ids, hs_ids = bench.linked()
         vendor_side = sf_ids[:n]
         partner_side = hs_ids[n:2 * n]
-        world.clock.advance(SETTLE)
-        t0 = world.clock.now()
-        change_in_salesforce(sf, [rid for _, rid in vendor_side], 50_000)
-        change_in_hubspot(hs, [rid for _, rid in partner_side], 70_000)
-        t1 = world.clock.now()
-        counters = {VENDOR: CallCounter(world.vendor), PARTNER: CallCounter(world.partner)}
-        marks = {k: c.mark() for k, c in counters.items()}
-        with phase_timer(world) as phases:
-            reports, engine_s = world.sync()
-        calls = {k: counters[k].since(marks[k]) for k in counters}
+        t0 = bench.window_start()
+        change_in_salesforce(bench.sf, [rid for _, rid in vendor_side], 50_000)
+        change_in_hubspot(bench.hs, [rid for _, rid in partner_side], 70_000)
+        t1 = bench.window_end()
+        calls_of = bench.counting()
+        with phase_timer(bench.runtimes) as phases:
+            reports, engine_s = bench.sync()
+        calls = calls_of(reports)
 
         # The floor: the same reads, then the same writes again, with the values now held.
-        vendor_rows: Any = world.vendor.backend.snapshot()["Opportunity"]
-        partner_rows: Any = world.partner.backend.snapshot()["deals"]
-        partner_keys = {key for key, _ in partner_side}
-        vendor_keys = {key for key, _ in vendor_side}
-        sf_rows = [{"Channel_Sync_Id__c": r["Channel_Sync_Id__c"], "Amount": r["Amount"]}
-                   for r in vendor_rows if r.get("Channel_Sync_Id__c") in partner_keys]
-        hs_rows = [{"channel_sync_id": r["properties"]["channel_sync_id"],
-                    "amount": r["properties"]["amount"]}
-                   for r in partner_rows if r["properties"].get("channel_sync_id") in vendor_keys]
+        sf_rows, hs_rows = bench.amounts({key for key, _ in vendor_side},
+                                         {key for key, _ in partner_side})
         started = time.perf_counter()
-        sf_read = floor_sf_read(world, sf, t0, t1)
-        hs_read = floor_hs_read(world, hs, t0, t1)
-        floor_sf_write(sf, sf_rows)
-        floor_hs_write(hs, hs_rows)
+        sf_read = floor_sf_read(bench, t0, t1)
+        hs_read = floor_hs_read(bench, t0, t1)
+        floor_sf_write(bench.sf, sf_rows)
+        floor_hs_write(bench.hs, hs_rows)
         floor_s = time.perf_counter() - started
         print(json.dumps({
-            "scenario": "engine_overhead", "n": n, "engine_seconds": round(engine_s, 3),
+            "scenario": "engine_overhead", "n": n, "sandboxes_in_process": in_process,
+            "engine_seconds": round(engine_s, 3),
             "floor_seconds": round(floor_s, 3), "ratio": round(engine_s / floor_s, 2),
             "goal": 1.5, "engine_api_calls": calls,
             "engine_phases": {k: round(v, 3) for k, v in phases.items()},
@@ -225,7 +398,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=int(os.environ.get("CHANNEL_SYNC_BENCH_N",
                                                                     "10000")))
-    run(parser.parse_args().n)
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the sandboxes in this process (their heap and CPU included)")
+    args = parser.parse_args()
+    run(args.n, in_process=args.in_process)
 
 
 if __name__ == "__main__":
