@@ -23,6 +23,7 @@ in this process instead, on a steered clock, as the other benchmarks do.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -236,10 +237,18 @@ def apart(deals: int) -> Iterator[Bench]:
 
 @contextmanager
 def phase_timer(runtimes: dict[str, ConnectionRuntime]) -> Iterator[dict[str, float]]:
-    """Seconds spent in the cycle's read and drain phases and in the connectors' own reads and
-    writes (HTTP and, in process, the sandboxes' work included), while the block runs."""
+    """Seconds spent in the cycle's read and drain phases, in the connectors' own reads and
+    writes (HTTP and, in process, the sandboxes' work included), and in Python's cyclic garbage
+    collector (any phase), while the block runs."""
     spent = {"read_phase": 0.0, "drain_phase": 0.0, "connector_reads": 0.0,
-             "connector_writes": 0.0}
+             "connector_writes": 0.0, "garbage_collection": 0.0}
+    collecting: list[float] = []
+
+    def collector(phase: str, info: dict[str, Any]) -> None:  # noqa: ARG001 - gc's signature
+        if phase == "start":
+            collecting.append(time.perf_counter())
+        elif collecting:
+            spent["garbage_collection"] += time.perf_counter() - collecting.pop()
 
     def timed(name: str, call: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -271,9 +280,11 @@ def phase_timer(runtimes: dict[str, ConnectionRuntime]) -> Iterator[dict[str, fl
     for connector in connectors:
         connector.read_changes = timed_pages(connector.read_changes)  # type: ignore[method-assign]
         connector.write_batch = timed("connector_writes", connector.write_batch)  # type: ignore[method-assign]
+    gc.callbacks.append(collector)
     try:
         yield spent
     finally:
+        gc.callbacks.remove(collector)
         for name, method in saved.items():
             setattr(Cycle, name, method)
         for connector in connectors:

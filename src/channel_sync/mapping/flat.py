@@ -91,6 +91,12 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
     current[leaf] = value
 
 
+@cache
+def _split_paths() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every canonical path with its parts, split once."""
+    return tuple((path, tuple(path.split("."))) for path in canonical_fields())
+
+
 #: Recently flattened deals. Canonical models are immutable, so a deal flattened once (the merge,
 #: the rules, the outbox and the audit trail all ask) is answered from here; the entry holds the
 #: deal itself, so its ``id()`` can not be reused while the entry lives.
@@ -104,7 +110,14 @@ def flatten(opportunity: Opportunity) -> dict[str, Any]:
     if hit is not None and hit[0] is opportunity:
         return dict(hit[1])
     data = opportunity.model_dump()
-    flat = {path: _get(data, path) for path in canonical_fields()}
+    flat: dict[str, Any] = {}
+    for path, parts in _split_paths():
+        node: Any = data
+        for part in parts:
+            node = node.get(part)
+            if node is None:
+                break
+        flat[path] = node
     if len(_FLAT) >= _FLAT_MAX:
         _FLAT.clear()
     _FLAT[id(opportunity)] = (opportunity, flat)
