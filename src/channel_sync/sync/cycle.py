@@ -26,6 +26,7 @@ from channel_sync.store import (
     StoreBusyError,
     Transaction,
 )
+from channel_sync.sync.collector import collector_paused
 from channel_sync.sync.cycle_scope import Hub
 from channel_sync.sync.drain import Drainer
 from channel_sync.sync.inbound import PageMerger, PageNeedsIsolation, PageOutcome
@@ -230,7 +231,8 @@ class Cycle:
         cycle changed the same deals meanwhile."""
         for attempt in range(1, PAGE_ATTEMPTS + 1):
             try:
-                return self._page_once(page, save=save)
+                with collector_paused():
+                    return self._page_once(page, save=save)
             except (ConcurrentUpdateError, LeaseContendedError, StoreBusyError):
                 if attempt == PAGE_ATTEMPTS:
                     raise

@@ -36,6 +36,7 @@ from channel_sync.store import (
     StoredRecord,
     Transaction,
 )
+from channel_sync.sync.collector import collector_paused
 from channel_sync.sync.cycle_scope import Hub, can_stamp
 from channel_sync.sync.fields import ID_PATH
 from channel_sync.sync.routing import NOT_YOURS, IsolationError
@@ -152,7 +153,8 @@ class Drainer:
                 batch = self.store.claim_outbox(self.name, CLAIM_SIZE)
                 if not batch.entries:
                     break
-                held.extend(self._deliver(batch.entries))
+                with collector_paused():
+                    held.extend(self._deliver(batch.entries))
         finally:
             if held:
                 with self.store.unit_of_work(self.lease) as uow:
