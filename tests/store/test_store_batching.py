@@ -15,6 +15,7 @@ from channel_sync.store import (
     Direction,
     DuplicateLinkError,
     MissingRowError,
+    OutboxOp,
     OutboxStatus,
     Store,
 )
@@ -297,3 +298,16 @@ def test_claim_in_the_queueing_transaction_sees_held_and_folded_entries(store: S
         got = tx.outbox.get(entry.id)
         assert got is not None
         assert got.status is OutboxStatus.IN_FLIGHT
+
+
+def test_a_delete_queued_between_held_upserts_keeps_its_place(store: Store) -> None:
+    _deals(store, ["a", "b", "c"])
+    with store.transaction() as tx:
+        tx.outbox.queue("sf-vendor", "a", {"name": "a"})
+        tx.outbox.queue("sf-vendor", "b", {}, op=OutboxOp.DELETE)
+        tx.outbox.queue("sf-vendor", "c", {"name": "c"})
+    with store.read() as tx:
+        pending = tx.outbox.pending("sf-vendor")
+    assert [(e.canonical_id, e.op) for e in pending] == [
+        ("a", OutboxOp.UPSERT), ("b", OutboxOp.DELETE), ("c", OutboxOp.UPSERT),
+    ]

@@ -160,9 +160,10 @@ class OutboxRepository:
         if record is None:
             msg = f"cannot queue a write for unknown canonical record {canonical_id!r}"
             raise MissingRowError(msg)
-        if op is not OutboxOp.UPSERT:  # rare: keep it in order with what was held before it
+        if op is not OutboxOp.UPSERT:  # rare: sent at once, in order with what was held before
             flush_outbox(self._session)
             self._queue(target_connection, canonical_id, fields, op)
+            self._session.flush()
             return
         now = self._clock.now()
         key = (target_connection, canonical_id)
