@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import Row, Table, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from channel_sync.clock import Clock
@@ -23,7 +23,12 @@ from channel_sync.store.columns import as_utc
 from channel_sync.store.errors import MissingRowError
 from channel_sync.store.records import chunks
 from channel_sync.store.rows import held_ids, record_row
-from channel_sync.store.session_cache import holds_writes, inserted_here, lookup_cache
+from channel_sync.store.session_cache import (
+    held_list,
+    holds_writes,
+    inserted_here,
+    lookup_cache,
+)
 from channel_sync.store.tables import OutboxRow
 from channel_sync.store.values import decode_fields, encode_fields
 
@@ -77,11 +82,7 @@ _PENDING = "outbox_pending"
 
 
 def _held_rows(session: Session) -> list[dict[str, Any]]:
-    holder = lookup_cache(session, _HELD)
-    rows: list[dict[str, Any]] | None = holder.get(_HELD)
-    if rows is None:
-        rows = holder[_HELD] = []
-    return rows
+    return held_list(session, _HELD)
 
 
 @holds_writes
@@ -100,7 +101,8 @@ def flush_outbox(session: Session) -> None:
             del pending[key]  # now a database row: the next look-up reads it back
 
 
-def _to_entry(row: OutboxRow) -> OutboxEntry:
+def _to_entry(row: OutboxRow | Row[Any]) -> OutboxEntry:
+    """The entry of an ORM row or of a Core row of the same columns."""
     return OutboxEntry(
         id=row.id,
         target_connection=row.target_connection,
@@ -293,20 +295,9 @@ class OutboxRepository:
         claimed = []
         for row in rows:
             self._pending.pop((row.target_connection, row.canonical_id), None)
-            claimed.append(OutboxEntry(
-                id=row.id,
-                target_connection=row.target_connection,
-                canonical_id=row.canonical_id,
-                partner_id=row.partner_id,
-                op=OutboxOp(row.op),
-                fields=decode_fields(row.fields),
-                status=OutboxStatus.IN_FLIGHT,
-                attempts=row.attempts + 1,
-                last_error=row.last_error,
-                batch_id=batch_id,
-                available_at=row.available_at,
-                created_at=row.created_at,
-                updated_at=now,
+            claimed.append(replace(
+                _to_entry(row), status=OutboxStatus.IN_FLIGHT, attempts=row.attempts + 1,
+                batch_id=batch_id, updated_at=now,
             ))
         return Batch(batch_id=batch_id, target_connection=target_connection, entries=tuple(claimed))
 

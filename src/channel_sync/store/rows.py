@@ -18,7 +18,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from channel_sync.store.errors import ConcurrentUpdateError
-from channel_sync.store.session_cache import holds_writes, lookup_cache
+from channel_sync.store.session_cache import held_list, holds_writes, lookup_cache
 from channel_sync.store.tables import RecordRow
 
 RECORDS: Table = cast("Table", RecordRow.__table__)
@@ -93,11 +93,7 @@ def forget(session: Session, canonical_id: str) -> None:
 
 def held_writes(session: Session) -> list[dict[str, Any]]:
     """Deal updates made in this transaction and not yet sent (see ``records``)."""
-    holder = lookup_cache(session, _WRITES)
-    writes: list[dict[str, Any]] | None = holder.get(_WRITES)
-    if writes is None:
-        writes = holder[_WRITES] = []
-    return writes
+    return held_list(session, _WRITES)
 
 
 def load_records(

@@ -56,6 +56,16 @@ def lookup_cache(session: Session, name: str) -> dict[Any, Any]:
     return caches.setdefault(name, {})
 
 
+def held_list(session: Session, name: str) -> list[Any]:
+    """The named list of ``session`` (rows a repository holds back until its next flush),
+    created on first use and emptied, like every cache here, when the transaction rolls back."""
+    holder = lookup_cache(session, name)
+    rows: list[Any] | None = holder.get(name)
+    if rows is None:
+        rows = holder[name] = []
+    return rows
+
+
 def mark_inserted(session: Session, canonical_id: str) -> None:
     """Note a deal created in this transaction: nothing outside it can point at the deal yet
     (links and outbox entries reference deals by foreign key), so look-ups for it may skip
