@@ -28,6 +28,7 @@ from channel_sync.store.session_cache import (
     holds_writes,
     inserted_here,
     lookup_cache,
+    take_held,
 )
 from channel_sync.store.tables import OutboxRow
 from channel_sync.store.values import decode_fields, encode_fields
@@ -81,18 +82,12 @@ _HELD = "outbox_writes"
 _PENDING = "outbox_pending"
 
 
-def _held_rows(session: Session) -> list[dict[str, Any]]:
-    return held_list(session, _HELD)
-
-
 @holds_writes
 def flush_outbox(session: Session) -> None:
     """Insert the entries :meth:`OutboxRepository.queue` held back, in the order queued."""
-    rows = _held_rows(session)
-    if not rows:
+    batch = take_held(session, _HELD)
+    if not batch:
         return
-    batch = list(rows)
-    rows.clear()
     session.connection().execute(insert(OUTBOX), batch)
     pending = lookup_cache(session, _PENDING)
     for row in batch:
@@ -193,7 +188,7 @@ class OutboxRepository:
             "created_at": now,
             "updated_at": now,
         }
-        _held_rows(self._session).append(row)
+        held_list(self._session, _HELD).append(row)
         self._pending[key] = row
 
     def _queue(

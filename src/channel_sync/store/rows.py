@@ -18,7 +18,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from channel_sync.store.errors import ConcurrentUpdateError
-from channel_sync.store.session_cache import held_list, holds_writes, lookup_cache
+from channel_sync.store.session_cache import held_list, holds_writes, lookup_cache, take_held
 from channel_sync.store.tables import RecordRow
 
 RECORDS: Table = cast("Table", RecordRow.__table__)
@@ -130,11 +130,9 @@ def record_row(session: Session, canonical_id: str) -> RecordState | None:
 @holds_writes
 def flush_records(session: Session) -> None:
     """Send the deal updates held in ``session``; every one must still find its version."""
-    writes = held_writes(session)
-    if not writes:
+    batch = take_held(session, _WRITES)
+    if not batch:
         return
-    batch = list(writes)
-    writes.clear()
     result = session.connection().execute(_UPDATE_DATA, batch)
     if int(getattr(result, "rowcount", 0) or 0) != len(batch):
         found = dict(

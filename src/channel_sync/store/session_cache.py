@@ -66,6 +66,14 @@ def held_list(session: Session, name: str) -> list[Any]:
     return rows
 
 
+def take_held(session: Session, name: str) -> list[Any]:
+    """Empty the named list of ``session`` and return what it held (the batch to send)."""
+    rows = held_list(session, name)
+    batch = list(rows)
+    rows.clear()
+    return batch
+
+
 def mark_inserted(session: Session, canonical_id: str) -> None:
     """Note a deal created in this transaction: nothing outside it can point at the deal yet
     (links and outbox entries reference deals by foreign key), so look-ups for it may skip
