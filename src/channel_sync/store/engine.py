@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from channel_sync.errors import ConfigurationError
+from channel_sync.store import json_text
 
 #: Execution option: the transaction only reads (SQLite then takes a deferred ``BEGIN``).
 READ_ONLY = "channel_sync_read_only"
@@ -61,6 +62,8 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
     engine = create_engine(
         url,
         hide_parameters=True,
+        json_serializer=json_text.dumps,
+        json_deserializer=json_text.loads,
         connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
     )
 
@@ -90,7 +93,13 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
 
 
 def _postgres_engine(url: URL) -> Engine:
-    engine = create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        json_serializer=json_text.dumps,
+        json_deserializer=json_text.loads,
+    )
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -7,7 +7,6 @@ refused instead of silently overwriting the other cycle's merge.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from channel_sync.clock import Clock
 from channel_sync.model import Opportunity, canonical_fields
+from channel_sync.store import json_text
 from channel_sync.store.errors import (
     ConcurrentUpdateError,
     MissingRowError,
@@ -145,9 +145,9 @@ def _to_record(state: RecordState, opportunity: Opportunity | None = None) -> St
 
 
 def _written(opportunity: Opportunity, document: dict[str, Any]) -> None:
-    """Remember a deal under the text the store keeps for it (the JSON type's default
+    """Remember a deal under the text the store keeps for it (the engine's JSON
     serializer), so reading it back costs no validation."""
-    _remember(json.dumps(document), opportunity)
+    _remember(json_text.dumps(document), opportunity)
 
 
 class RecordRepository:
