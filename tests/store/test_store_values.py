@@ -9,9 +9,11 @@ from decimal import Decimal
 from enum import Enum
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from channel_sync.mapping import build_opportunity, flatten
 from channel_sync.model import CanonicalField, Opportunity, canonical_fields
 from channel_sync.store import (
     Store,
@@ -19,9 +21,10 @@ from channel_sync.store import (
     decode_value,
     encode_fields,
     encode_value,
+    json_text,
     normalize_fields,
 )
-from channel_sync.store.records import opportunity_document
+from channel_sync.store.records import document_values, opportunity_document
 from store.helpers import make_deal
 
 EXAMPLES = int(os.environ.get("CHANNEL_SYNC_TEST_VALUE_EXAMPLES", "200"))
@@ -186,3 +189,53 @@ def test_values_survive_the_database_unchanged(store: Store) -> None:
         assert encode_fields(link.base) == encode_fields(base)
 
     round_trip()
+
+
+deal_values = st.dictionaries(st.sampled_from(PATHS), st.none(), max_size=12).flatmap(
+    lambda keys: st.fixed_dictionaries({p: values_for(FIELDS[p]) for p in keys})
+)
+
+
+def _deal_from(values: dict[str, object]) -> Opportunity:
+    fields = {p: v for p, v in values.items() if p not in ("id", "partner_id")}
+    try:
+        return build_opportunity({**fields, "id": "cs_1", "partner_id": "acme",
+                                  "name": fields.get("name") or "Deal"})
+    except ValidationError:
+        assume(False)
+        raise
+
+
+@settings(
+    max_examples=EXAMPLES, print_blob=True, suppress_health_check=[HealthCheck.filter_too_much]
+)
+@given(deal_values)
+def test_a_documents_values_are_the_deals_values(values: dict[str, object]) -> None:
+    """Reading values straight from a stored document gives what flattening the deal read
+    back from it gives: equal values of the same types, at every path."""
+    deal = _deal_from(values)
+    document = opportunity_document(deal)
+    read_back = flatten(Opportunity.model_validate_json(json_text.dumps(document)))
+    direct = document_values(json_text.loads(json_text.dumps(document)))
+    assert direct == read_back
+    assert {p: type(v) for p, v in direct.items()} == {p: type(v) for p, v in read_back.items()}
+    assert direct == flatten(deal)  # equal to the deal it was stored from, too
+
+
+def test_a_stored_deals_values_match_its_deal(store: Store) -> None:
+    deal = make_deal(
+        "cs_vals", amount="10.50", products=["B", "A"], stage="proposal",
+        registration={"status": "submitted", "expires_at": "2024-06-01T12:00:00.123456+02:00"},
+        partner_contact={"first_name": " Ann ", "email": "ann@example.com"},
+    )
+    with store.transaction() as tx:
+        tx.records.insert(deal)
+    with store.read() as tx:
+        stored = tx.records.get("cs_vals")
+        assert stored is not None
+        values = stored.values()
+        assert values == flatten(stored.opportunity) == flatten(deal)
+    assert values["amount"] == Decimal("10.5")
+    assert values["registration.expires_at"] == datetime(2024, 6, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    assert values["vendor_owner.email"] is None
+    assert values["partner_contact.first_name"] == "Ann"

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from channel_sync.model import Opportunity, canonical_fields
+from channel_sync.model import Opportunity, canonical_path_parts
 
 
 def _allows_none(annotation: object) -> bool:
@@ -91,12 +91,6 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
     current[leaf] = value
 
 
-@cache
-def _split_paths() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Every canonical path with its parts, split once."""
-    return tuple((path, tuple(path.split("."))) for path in canonical_fields())
-
-
 #: Recently flattened deals. Canonical models are immutable, so a deal flattened once (the merge,
 #: the rules, the outbox and the audit trail all ask) is answered from here; the entry holds the
 #: deal itself, so its ``id()`` can not be reused while the entry lives.
@@ -111,7 +105,7 @@ def flatten(opportunity: Opportunity) -> dict[str, Any]:
         return dict(hit[1])
     data = opportunity.model_dump()
     flat: dict[str, Any] = {}
-    for path, parts in _split_paths():
+    for path, parts in canonical_path_parts():
         node: Any = data
         for part in parts:
             node = node.get(part)

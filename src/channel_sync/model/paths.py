@@ -74,3 +74,9 @@ def canonical_fields() -> dict[str, CanonicalField]:
     out: dict[str, CanonicalField] = {}
     _walk(Opportunity, "", out)
     return out
+
+
+@cache
+def canonical_path_parts() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every leaf path with its dotted parts, split once (walking a nested deal per path)."""
+    return tuple((path, tuple(path.split("."))) for path in canonical_fields())

@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from channel_sync.clock import Clock
-from channel_sync.model import Opportunity, canonical_fields
+from channel_sync.model import Opportunity, canonical_fields, canonical_path_parts
 from channel_sync.store import json_text
 from channel_sync.store.errors import (
     ConcurrentUpdateError,
@@ -37,7 +37,7 @@ from channel_sync.store.rows import (
 )
 from channel_sync.store.session_cache import mark_inserted
 from channel_sync.store.tables import RecordRow
-from channel_sync.store.values import encode_value
+from channel_sync.store.values import decode_value, encode_value
 
 __all__ = ["CHUNK", "RECORDS", "RecordRepository", "StoredRecord", "chunks",
            "opportunity_document"]
@@ -102,6 +102,14 @@ class StoredRecord:
                 self._opportunity = Opportunity.model_validate(data)
         return self._opportunity
 
+    def values(self) -> dict[str, Any]:
+        """Every canonical path with its value (``None`` under an absent part), read from the
+        stored document: what flattening the deal gives, without validating it again."""
+        data = self._data
+        if data is None:
+            data = self._data = opportunity_document(self.opportunity)
+        return document_values(json_text.loads(data) if isinstance(data, str) else data)
+
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
@@ -129,6 +137,19 @@ def opportunity_document(opportunity: Opportunity) -> dict[str, Any]:
             value = Decimal(raw) if field.type is Decimal else datetime.fromisoformat(raw)
             node[leaf] = encode_value(path, value)
     return document
+
+
+def document_values(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The canonical values a stored document holds, by path, each decoded to its type."""
+    values: dict[str, Any] = {}
+    for path, parts in canonical_path_parts():
+        node: Any = document
+        for part in parts:
+            node = node.get(part)
+            if node is None:
+                break
+        values[path] = decode_value(path, node)
+    return values
 
 
 def _to_record(state: RecordState, opportunity: Opportunity | None = None) -> StoredRecord:

@@ -23,7 +23,6 @@ from typing import Any
 
 from channel_sync.connectors import Upsert, WriteResult
 from channel_sync.errors import ChannelSyncError, RecordError, RetriableError
-from channel_sync.mapping import flatten
 from channel_sync.store import (
     DELETED,
     AuditEvent,
@@ -256,7 +255,7 @@ class Drainer:
             paths = {p for e in job.entries for p in e.fields if p in writable or p == ID_PATH}
         if not paths:
             return False
-        flat = flatten(stored.opportunity)
+        flat = stored.values()
         job.values = {p: flat.get(p) for p in sorted(paths) if p != ID_PATH}
         job.wire = self.facts.outbound(job.canonical_id, job.values)
         if link is not None and link.remote_id and ID_PATH not in link.base:
