@@ -239,3 +239,6 @@ def test_a_stored_deals_values_match_its_deal(store: Store) -> None:
     assert values["registration.expires_at"] == datetime(2024, 6, 1, 10, 0, 0, 123456, tzinfo=UTC)
     assert values["vendor_owner.email"] is None
     assert values["partner_contact.first_name"] == "Ann"
+    assert stored.values(["stage", "amount", "not.a.path"]) == {
+        "stage": values["stage"], "amount": Decimal("10.5"), "not.a.path": None
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -102,13 +103,15 @@ class StoredRecord:
                 self._opportunity = Opportunity.model_validate(data)
         return self._opportunity
 
-    def values(self) -> dict[str, Any]:
-        """Every canonical path with its value (``None`` under an absent part), read from the
-        stored document: what flattening the deal gives, without validating it again."""
+    def values(self, paths: Iterable[str] | None = None) -> dict[str, Any]:
+        """The canonical ``paths`` (default: all) with their values (``None`` under an absent
+        part), read from the stored document: what flattening the deal gives, without
+        validating it again."""
         data = self._data
         if data is None:
             data = self._data = opportunity_document(self.opportunity)
-        return document_values(json_text.loads(data) if isinstance(data, str) else data)
+        document = json_text.loads(data) if isinstance(data, str) else data
+        return document_values(document, paths)
 
     @property
     def is_deleted(self) -> bool:
@@ -139,10 +142,25 @@ def opportunity_document(opportunity: Opportunity) -> dict[str, Any]:
     return document
 
 
-def document_values(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The canonical values a stored document holds, by path, each decoded to its type."""
+@cache
+def _path_parts() -> dict[str, tuple[str, ...]]:
+    return dict(canonical_path_parts())
+
+
+def document_values(
+    document: Mapping[str, Any], paths: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """The canonical values a stored document holds at ``paths`` (default: every path), each
+    decoded to its type. A path the deal does not have (a link's marker) has no value."""
     values: dict[str, Any] = {}
-    for path, parts in canonical_path_parts():
+    every = canonical_path_parts()
+    if paths is not None:
+        parts_of = _path_parts()
+        every = tuple((path, parts_of.get(path, ())) for path in paths)
+    for path, parts in every:
+        if not parts:
+            values[path] = None
+            continue
         node: Any = document
         for part in parts:
             node = node.get(part)

@@ -255,8 +255,7 @@ class Drainer:
             paths = {p for e in job.entries for p in e.fields if p in writable or p == ID_PATH}
         if not paths:
             return False
-        flat = stored.values()
-        job.values = {p: flat.get(p) for p in sorted(paths) if p != ID_PATH}
+        job.values = stored.values(sorted(p for p in paths if p != ID_PATH))
         job.wire = self.facts.outbound(job.canonical_id, job.values)
         if link is not None and link.remote_id and ID_PATH not in link.base:
             if not can_stamp():
