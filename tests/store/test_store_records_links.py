@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from channel_sync.clock import FrozenClock
 from channel_sync.model import Stage
@@ -18,6 +18,7 @@ from channel_sync.store import (
     TenantViolationError,
     UnstorableValueError,
 )
+from channel_sync.store.tables import CursorRow
 from store.helpers import make_deal
 
 
@@ -205,3 +206,26 @@ def test_cursor_saves_and_resets(store: Store) -> None:
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(UnstorableValueError, match="aware"), store.transaction() as tx:
         tx.cursors.save("hs-acme", CursorState(datetime(2024, 1, 1), "1"))
+
+
+def test_timestamps_keep_their_instant_and_order_in_the_database(store: Store) -> None:
+    """Any offset in, the same instant out in UTC; SQL comparisons order instants (on SQLite
+    the stored text has a fixed width)."""
+    stamps = [
+        datetime(2024, 1, 1, 12, 0, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2024, 1, 1, 7, 0, tzinfo=UTC),
+        datetime(999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]
+    with store.transaction() as tx:
+        for n, stamp in enumerate(stamps):
+            tx.cursors.save(f"c{n}", CursorState(stamp, str(n)))
+    with store.read() as tx:
+        back = [tx.cursors.get(f"c{n}") for n in range(len(stamps))]
+        assert [c.modstamp if c else None for c in back] == stamps
+        assert all(c is not None and c.modstamp.utcoffset() == timedelta(0) for c in back)
+        later = tx.session.scalars(
+            select(CursorRow.connection)
+            .where(CursorRow.modstamp > datetime(2024, 1, 1, 6, 30, 0, 2, tzinfo=UTC))
+            .order_by(CursorRow.modstamp)
+        ).all()
+    assert later == ["c1"]
