@@ -17,7 +17,11 @@ runs in this process against the same child. Before each cycle the benchmark sle
 look-back (the child keeps wall time), outside the timing. ``--in-process`` runs the sandboxes
 in this process instead, on a steered clock, as the other benchmarks do.
 
-    python benchmarks/engine_overhead.py [--n 10000] [--in-process]   (env CHANNEL_SYNC_BENCH_N)
+    python benchmarks/engine_overhead.py [--n 10000] [--in-process] [--rules]
+                                                                 (env CHANNEL_SYNC_BENCH_N)
+
+With ``--rules`` the engine runs the registration workflow's hub rules, as ``channel-sync run``
+and ``channel-sync sync`` do; without it the engine runs no hub rules. The floor is the same.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ from _world import (
     sf_client,
 )
 
+from channel_sync.scheduler.service import workflow_engine
 from channel_sync.store.tables import LinkRow
 from channel_sync.sync.cycle import Cycle
 from channel_sync.sync.engine import SyncEngine
@@ -154,10 +159,14 @@ class Together:
 class Apart:
     """Sandboxes in a child process on wall time, reached only over HTTP."""
 
-    def __init__(self, parts: EngineParts, env: dict[str, str]) -> None:
+    def __init__(self, parts: EngineParts, env: dict[str, str], *, rules: bool) -> None:
         self.parts = parts
         self.runtimes = parts.runtimes
-        self.engine = SyncEngine(parts.runtimes, parts.store, clock=parts.clock)
+        if rules:
+            self.engine, _ = workflow_engine(parts.project, parts.runtimes, parts.store,
+                                             clock=parts.clock)
+        else:
+            self.engine = SyncEngine(parts.runtimes, parts.store, clock=parts.clock)
         self.sf = sf_login(env)
         url = env["PARTNER_A_HUBSPOT_URL"]
         self.hs = HubSpot(access_token=env["PARTNER_A_HUBSPOT_TOKEN"], host=url, base_url=url)
@@ -220,19 +229,22 @@ def sf_login(env: dict[str, str]) -> Salesforce:
 
 
 @contextmanager
-def together(deals: int) -> Iterator[Bench]:
+def together(deals: int, *, rules: bool) -> Iterator[Bench]:
+    if rules:
+        msg = "--rules runs with the sandboxes in a child process only"
+        raise SystemExit(msg)
     with open_world() as world:
         world.seed_partner_deals(deals)
         yield Together(world)
 
 
 @contextmanager
-def apart(deals: int) -> Iterator[Bench]:
+def apart(deals: int, *, rules: bool) -> Iterator[Bench]:
     """An engine in this process over sandboxes in a child process."""
     with sandbox_process(deals) as sandboxes, \
             tempfile.TemporaryDirectory(prefix="channel-sync-bench-") as tmp, \
             engine_parts(sandboxes.env, Path(tmp)) as parts:
-        yield Apart(parts, sandboxes.env)
+        yield Apart(parts, sandboxes.env, rules=rules)
 
 
 @contextmanager
@@ -366,10 +378,10 @@ def floor_hs_write(hs: HubSpot, rows: list[dict[str, str]]) -> None:
         hs.crm.deals.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=inputs))
 
 
-def run(n: int, *, in_process: bool) -> None:
-    with (together if in_process else apart)(2 * n) as bench:
+def run(n: int, *, in_process: bool, rules: bool = False) -> None:
+    with (together if in_process else apart)(2 * n, rules=rules) as bench:
         initial = bench.sync()[1] + bench.sync()[1]  # the second reads back the engine's writes
-        print(json.dumps({"scenario": "initial_sync", "deals": 2 * n,
+        print(json.dumps({"scenario": "initial_sync", "deals": 2 * n, "workflow_rules": rules,
                           "sandboxes_in_process": in_process, "seconds": round(initial, 2),
                           "ms_per_deal": round(1000 * initial / max(1, 2 * n), 2)}), flush=True)
         sf_ids, hs_ids = bench.linked()
@@ -395,6 +407,7 @@ def run(n: int, *, in_process: bool) -> None:
         floor_s = time.perf_counter() - started
         print(json.dumps({
             "scenario": "engine_overhead", "n": n, "sandboxes_in_process": in_process,
+            "workflow_rules": rules,
             "engine_seconds": round(engine_s, 3),
             "floor_seconds": round(floor_s, 3), "ratio": round(engine_s / floor_s, 2),
             "goal": 1.5, "engine_api_calls": calls,
@@ -411,8 +424,13 @@ def main() -> None:
                                                                     "10000")))
     parser.add_argument("--in-process", action="store_true",
                         help="run the sandboxes in this process (their heap and CPU included)")
+    parser.add_argument("--rules", action="store_true",
+                        help="sync with the registration workflow's rules, as channel-sync run "
+                             "does (child-process sandboxes only)")
     args = parser.parse_args()
-    run(args.n, in_process=args.in_process)
+    if args.rules and args.in_process:
+        parser.error("--rules needs the sandboxes in a child process (drop --in-process)")
+    run(args.n, in_process=args.in_process, rules=args.rules)
 
 
 if __name__ == "__main__":
