@@ -168,6 +168,10 @@ class Link:
             return decode_value(path, self._raw_written[path])
         return decode_value(path, self._raw_base.get(path))
 
+    def agrees_on(self, path: str) -> bool:
+        """Whether the base holds ``path`` at all (read without decoding it)."""
+        return path in self._raw_base
+
     @property
     def deleted(self) -> bool:
         """Whether this side deleted its copy (read without decoding the base)."""

@@ -244,7 +244,7 @@ class Drainer:
             log.warning("refused a write to %s: %s", self.name, NOT_YOURS)
             raise IsolationError(NOT_YOURS)
         link = job.link
-        if stored.is_deleted or (link is not None and link.base.get(DELETED)):
+        if stored.is_deleted or (link is not None and link.deleted):
             return False
         if job.on_hold:
             return True
@@ -257,7 +257,7 @@ class Drainer:
             return False
         job.values = stored.values(sorted(p for p in paths if p != ID_PATH))
         job.wire = self.facts.outbound(job.canonical_id, job.values)
-        if link is not None and link.remote_id and ID_PATH not in link.base:
+        if link is not None and link.remote_id and not link.agrees_on(ID_PATH):
             if not can_stamp():
                 msg = (
                     "the record was created in the CRM without its canonical id and this "

@@ -309,7 +309,7 @@ class PageMerger:
     ) -> None:
         """Fields under review that this side changed: the conflict shows its newest value
         (the other side keeps what it last reported)."""
-        if before is None:
+        if before is None or not frozen:
             return
         hub = flatten(before)
         for path in sorted(frozen & set(values)):
@@ -384,6 +384,8 @@ class PageMerger:
                 self.note(PlanAction.CREATE, cid, remote_id, field=path, new=new)
         elif delta:
             self.out.updated += 1
+            if not self.want_plan:
+                return
             old = flatten(before)
             for path, new in delta.items():
                 self.note(PlanAction.UPDATE, cid, remote_id, field=path, old=old.get(path),
