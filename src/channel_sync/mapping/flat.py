@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from channel_sync.model import Opportunity, canonical_path_parts
+from channel_sync.model import Opportunity, canonical_path_parts, value_at
 
 
 def _allows_none(annotation: object) -> bool:
@@ -71,12 +71,7 @@ def nullable_paths() -> frozenset[str]:
 
 
 def _get(data: Mapping[str, Any], path: str) -> Any:
-    current: Any = data
-    for part in path.split("."):
-        if current is None:
-            return None
-        current = current.get(part)
-    return current
+    return value_at(data, path.split("."))
 
 
 def _set(data: dict[str, Any], path: str, value: Any) -> None:
@@ -104,14 +99,7 @@ def flatten(opportunity: Opportunity) -> dict[str, Any]:
     if hit is not None and hit[0] is opportunity:
         return dict(hit[1])
     data = opportunity.model_dump()
-    flat: dict[str, Any] = {}
-    for path, parts in canonical_path_parts():
-        node: Any = data
-        for part in parts:
-            node = node.get(part)
-            if node is None:
-                break
-        flat[path] = node
+    flat = {path: value_at(data, parts) for path, parts in canonical_path_parts()}
     if len(_FLAT) >= _FLAT_MAX:
         _FLAT.clear()
     _FLAT[id(opportunity)] = (opportunity, flat)

@@ -4,7 +4,12 @@ from channel_sync.model.cosell import CoSell
 from channel_sync.model.enums import CoSellStatus, RegistrationStatus, Stage
 from channel_sync.model.opportunity import Opportunity
 from channel_sync.model.parties import Contact, Customer, normalize_domain
-from channel_sync.model.paths import CanonicalField, canonical_fields, canonical_path_parts
+from channel_sync.model.paths import (
+    CanonicalField,
+    canonical_fields,
+    canonical_path_parts,
+    value_at,
+)
 from channel_sync.model.registration import (
     ALLOWED_TRANSITIONS,
     OPEN_STATUSES,
@@ -32,4 +37,5 @@ __all__ = [
     "canonical_path_parts",
     "check_transition",
     "normalize_domain",
+    "value_at",
 ]

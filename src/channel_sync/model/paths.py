@@ -9,9 +9,11 @@ from __future__ import annotations
 import builtins
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel
 
@@ -80,3 +82,14 @@ def canonical_fields() -> dict[str, CanonicalField]:
 def canonical_path_parts() -> tuple[tuple[str, tuple[str, ...]], ...]:
     """Every leaf path with its dotted parts, split once (walking a nested deal per path)."""
     return tuple((path, tuple(path.split("."))) for path in canonical_fields())
+
+
+def value_at(data: Mapping[str, Any], parts: Sequence[str]) -> Any:
+    """The value at ``parts`` of a nested dict (a dumped or stored deal); ``None`` when a part
+    on the way is absent or ``None`` (a contact the deal does not have)."""
+    node: Any = data
+    for part in parts:
+        node = node.get(part)
+        if node is None:
+            return None
+    return node

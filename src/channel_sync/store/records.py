@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from channel_sync.clock import Clock
-from channel_sync.model import Opportunity, canonical_fields, canonical_path_parts
+from channel_sync.model import Opportunity, canonical_fields, canonical_path_parts, value_at
 from channel_sync.store import json_text
 from channel_sync.store.errors import (
     ConcurrentUpdateError,
@@ -158,15 +158,7 @@ def document_values(
         parts_of = _path_parts()
         every = tuple((path, parts_of.get(path, ())) for path in paths)
     for path, parts in every:
-        if not parts:
-            values[path] = None
-            continue
-        node: Any = document
-        for part in parts:
-            node = node.get(part)
-            if node is None:
-                break
-        values[path] = decode_value(path, node)
+        values[path] = decode_value(path, value_at(document, parts)) if parts else None
     return values
 
 
