@@ -17,8 +17,13 @@ runs in this process against the same child. Before each cycle the benchmark sle
 look-back (the child keeps wall time), outside the timing. ``--in-process`` runs the sandboxes
 in this process instead, on a steered clock, as the other benchmarks do.
 
-    python benchmarks/engine_overhead.py [--n 10000] [--in-process] [--rules]
+    python benchmarks/engine_overhead.py [--n 10000] [--in-process] [--rules] [--repeat R]
                                                                  (env CHANNEL_SYNC_BENCH_N)
+
+``--repeat R`` measures R rounds after the one initial sync (each round edits the same deals
+again with new amounts, after an untimed cycle that reads back the last round's writes) and
+prints each round and the median ratio: the floor alone moves by up to half between runs on
+2 cores, so one round is a noisy figure.
 
 With ``--rules`` the engine runs the registration workflow's hub rules, as ``channel-sync run``
 and ``channel-sync sync`` do; without it the engine runs no hub rules. The floor is the same.
@@ -378,44 +383,68 @@ def floor_hs_write(hs: HubSpot, rows: list[dict[str, str]]) -> None:
         hs.crm.deals.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=inputs))
 
 
-def run(n: int, *, in_process: bool, rules: bool = False) -> None:
+def run(n: int, *, in_process: bool, rules: bool = False, repeat: int = 1) -> None:
     with (together if in_process else apart)(2 * n, rules=rules) as bench:
         initial = bench.sync()[1] + bench.sync()[1]  # the second reads back the engine's writes
         print(json.dumps({"scenario": "initial_sync", "deals": 2 * n, "workflow_rules": rules,
                           "sandboxes_in_process": in_process, "seconds": round(initial, 2),
                           "ms_per_deal": round(1000 * initial / max(1, 2 * n), 2)}), flush=True)
-        sf_ids, hs_ids = bench.linked()
-        vendor_side = sf_ids[:n]
-        partner_side = hs_ids[n:2 * n]
-        t0 = bench.window_start()
-        change_in_salesforce(bench.sf, [rid for _, rid in vendor_side], 50_000)
-        change_in_hubspot(bench.hs, [rid for _, rid in partner_side], 70_000)
-        t1 = bench.window_end()
-        calls_of = bench.counting()
-        with phase_timer(bench.runtimes) as phases:
-            reports, engine_s = bench.sync()
-        calls = calls_of(reports)
+        rounds = []
+        for index in range(repeat):
+            if index:
+                bench.sync()  # read back the last round's writes (unchanged values), untimed
+            rounds.append(one_round(bench, n, index, in_process=in_process, rules=rules))
+        if repeat > 1:
+            ratios = sorted(r["ratio"] for r in rounds)
+            print(json.dumps({
+                "scenario": "engine_overhead_rounds", "n": n, "rounds": repeat,
+                "engine_seconds": [r["engine_seconds"] for r in rounds],
+                "floor_seconds": [r["floor_seconds"] for r in rounds],
+                "ratios": [r["ratio"] for r in rounds],
+                "median_ratio": ratios[len(ratios) // 2] if repeat % 2 else round(
+                    (ratios[repeat // 2 - 1] + ratios[repeat // 2]) / 2, 2),
+                "median_engine_seconds": sorted(r["engine_seconds"] for r in rounds)[repeat // 2],
+                "goal": 1.5,
+            }), flush=True)
 
-        # The floor: the same reads, then the same writes again, with the values now held.
-        sf_rows, hs_rows = bench.amounts({key for key, _ in vendor_side},
-                                         {key for key, _ in partner_side})
-        started = time.perf_counter()
-        sf_read = floor_sf_read(bench, t0, t1)
-        hs_read = floor_hs_read(bench, t0, t1)
-        floor_sf_write(bench.sf, sf_rows)
-        floor_hs_write(bench.hs, hs_rows)
-        floor_s = time.perf_counter() - started
-        print(json.dumps({
-            "scenario": "engine_overhead", "n": n, "sandboxes_in_process": in_process,
-            "workflow_rules": rules,
-            "engine_seconds": round(engine_s, 3),
-            "floor_seconds": round(floor_s, 3), "ratio": round(engine_s / floor_s, 2),
-            "goal": 1.5, "engine_api_calls": calls,
-            "engine_phases": {k: round(v, 3) for k, v in phases.items()},
-            "floor_reads": {"sf": sf_read, "hs": hs_read},
-            "floor_writes": {"sf": len(sf_rows), "hs": len(hs_rows)},
-            "cycle": cycle_summary(reports),
-        }), flush=True)
+
+def one_round(bench: Bench, n: int, index: int, *, in_process: bool,
+              rules: bool) -> dict[str, Any]:
+    """Edit N deals on each side, time one engine cycle, then the bare-client floor."""
+    sf_ids, hs_ids = bench.linked()
+    vendor_side = sf_ids[:n]
+    partner_side = hs_ids[n:2 * n]
+    t0 = bench.window_start()
+    change_in_salesforce(bench.sf, [rid for _, rid in vendor_side], 50_000 + 1_000 * index)
+    change_in_hubspot(bench.hs, [rid for _, rid in partner_side], 70_000 + 1_000 * index)
+    t1 = bench.window_end()
+    calls_of = bench.counting()
+    with phase_timer(bench.runtimes) as phases:
+        reports, engine_s = bench.sync()
+    calls = calls_of(reports)
+
+    # The floor: the same reads, then the same writes again, with the values now held.
+    sf_rows, hs_rows = bench.amounts({key for key, _ in vendor_side},
+                                     {key for key, _ in partner_side})
+    started = time.perf_counter()
+    sf_read = floor_sf_read(bench, t0, t1)
+    hs_read = floor_hs_read(bench, t0, t1)
+    floor_sf_write(bench.sf, sf_rows)
+    floor_hs_write(bench.hs, hs_rows)
+    floor_s = time.perf_counter() - started
+    result: dict[str, Any] = {
+        "scenario": "engine_overhead", "n": n, "round": index + 1,
+        "sandboxes_in_process": in_process, "workflow_rules": rules,
+        "engine_seconds": round(engine_s, 3),
+        "floor_seconds": round(floor_s, 3), "ratio": round(engine_s / floor_s, 2),
+        "goal": 1.5, "engine_api_calls": calls,
+        "engine_phases": {k: round(v, 3) for k, v in phases.items()},
+        "floor_reads": {"sf": sf_read, "hs": hs_read},
+        "floor_writes": {"sf": len(sf_rows), "hs": len(hs_rows)},
+        "cycle": cycle_summary(reports),
+    }
+    print(json.dumps(result), flush=True)
+    return result
 
 
 def main() -> None:
@@ -427,10 +456,15 @@ def main() -> None:
     parser.add_argument("--rules", action="store_true",
                         help="sync with the registration workflow's rules, as channel-sync run "
                              "does (child-process sandboxes only)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure this many rounds (new edits each) after one initial sync, "
+                             "and print the median ratio")
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     if args.rules and args.in_process:
         parser.error("--rules needs the sandboxes in a child process (drop --in-process)")
-    run(args.n, in_process=args.in_process, rules=args.rules)
+    run(args.n, in_process=args.in_process, rules=args.rules, repeat=args.repeat)
 
 
 if __name__ == "__main__":
