@@ -31,6 +31,7 @@ from channel_sync.sync.cycle_scope import Hub
 from channel_sync.sync.drain import Drainer
 from channel_sync.sync.inbound import PageMerger, PageNeedsIsolation, PageOutcome
 from channel_sync.sync.metering import api_calls, api_usage
+from channel_sync.sync.read_ahead import ReadAhead
 from channel_sync.sync.report import CycleReport, CycleStatus
 
 log = logging.getLogger("channel_sync.sync")
@@ -209,14 +210,16 @@ class Cycle:
         with self.store.read() as tx:
             cursor = load_cursor(tx, self.name)
             self.report.reconcile_needed = reconcile_flag(tx, self.name)
-        for page in self.rt.connector.read_changes(self.rt.mapping.object_name, cursor):
-            self._add(self.commit_page(page, save=True))
-            if page.reconcile_needed:
-                self.report.reconcile_needed = page.reconcile_needed
-            if self.stop.is_set():
-                self.report.status = CycleStatus.STOPPED
-                return
-            self._renew()
+        pages = self.rt.connector.read_changes(self.rt.mapping.object_name, cursor)
+        with ReadAhead(pages) as ahead:
+            for page in ahead:
+                self._add(self.commit_page(page, save=True))
+                if page.reconcile_needed:
+                    self.report.reconcile_needed = page.reconcile_needed
+                if self.stop.is_set():
+                    self.report.status = CycleStatus.STOPPED
+                    return
+                self._renew()
 
     def _drain(self) -> None:
         assert self.drainer is not None

@@ -23,6 +23,7 @@ from channel_sync.mapping import flatten
 from channel_sync.store import DELETED, Link, Transaction
 from channel_sync.sync.cycle import Cycle, clear_reconcile_flag
 from channel_sync.sync.fields import MappingFacts
+from channel_sync.sync.read_ahead import ReadAhead
 from channel_sync.sync.report import ReconcileReport
 
 _IDS_PAGE = 1000
@@ -35,18 +36,19 @@ def reconcile_cycle(cycle: Cycle) -> ReconcileReport:
     remote: dict[str, RemoteRecord] = {}
     by_key: dict[str, str] = {}
     gone: set[str] = set()
-    for page in rt.connector.read_changes(rt.mapping.object_name, None):
-        report.unknown_remote += cycle.commit_page(page, save=False).created
-        for record in page.records:
-            remote_id = rt.mapping.remote_id(record)
-            remote[remote_id] = record
-            key = rt.mapping.canonical_id(record)
-            if key:
-                by_key[key] = remote_id
-        gone.update(d.remote_id for d in page.deletions)
-        if cycle.stop.is_set():
-            report.stopped = True  # the key set is partial: comparing it would report ghosts
-            return report
+    with ReadAhead(rt.connector.read_changes(rt.mapping.object_name, None)) as pages:
+        for page in pages:
+            report.unknown_remote += cycle.commit_page(page, save=False).created
+            for record in page.records:
+                remote_id = rt.mapping.remote_id(record)
+                remote[remote_id] = record
+                key = rt.mapping.canonical_id(record)
+                if key:
+                    by_key[key] = remote_id
+            gone.update(d.remote_id for d in page.deletions)
+            if cycle.stop.is_set():
+                report.stopped = True  # the key set is partial: comparing it would report ghosts
+                return report
     report.remote_records = len(remote)
     facts = cycle.hub.facts[name]
 
