@@ -223,9 +223,12 @@ class Cycle:
 
     def _drain(self) -> None:
         assert self.drainer is not None
-        outcome = self.drainer.drain()
-        self.report.written += outcome.written
-        self.report.failed += outcome.failed
+        try:
+            self.drainer.drain()
+        finally:
+            # Writes that landed before an error (a spent allowance, say) still count.
+            self.report.written += self.drainer.out.written
+            self.report.failed += self.drainer.out.failed
         if self.stop.is_set():
             self.report.status = CycleStatus.STOPPED
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -46,6 +48,8 @@ log = logging.getLogger("channel_sync.sync")
 #: Entries claimed per round; connectors split further (200 per Salesforce collection, 100 per
 #: HubSpot batch).
 CLAIM_SIZE = 1000
+#: Claimed batches in hand at once: one settling while the next is on the wire.
+_IN_HAND = 2
 #: Deliveries of one entry before a retriable error becomes permanent.
 MAX_ATTEMPTS = 8
 _BACKOFF_START = timedelta(seconds=30)
@@ -93,6 +97,21 @@ class _Job:
             return Upsert(key=self.canonical_id, fields=self.wire)
         factory: Callable[..., Upsert] = Upsert
         return factory(key=self.canonical_id, fields=self.wire, remote_id=self.stamp)
+
+
+@dataclass
+class _Sending:
+    """One claimed batch: the writes handed to the writer thread, and what is settled
+    without a write (refused entries; entries held back while their deal is under review)."""
+
+    jobs: list[_Job]
+    refused: list[tuple[list[OutboxEntry], RecordError | None]]
+    held: list[OutboxEntry]
+    write: Future[list[WriteResult]] | None
+
+    def entries(self) -> list[OutboxEntry]:
+        """The entries whose write was sent (or about to be)."""
+        return [e for job in self.jobs for e in job.entries]
 
 
 class Drainer:
@@ -146,51 +165,84 @@ class Drainer:
     # -- drain ------------------------------------------------------------------------------
 
     def drain(self) -> DrainOutcome:
+        """Claim, send and settle batches until the outbox is empty or the cycle stops.
+
+        Two batches overlap: batch k+1 is claimed, built and handed to the writer thread
+        before batch k's results are settled, so the store work of one batch runs while the
+        other is on the wire. Writes still go out one batch at a time, in claim order.
+        """
         held: list[OutboxEntry] = []
-        try:
-            while not self.stop.is_set():
-                batch = self.store.claim_outbox(self.name, CLAIM_SIZE)
-                if not batch.entries:
-                    break
-                with collector_paused():
-                    held.extend(self._deliver(batch.entries))
-        finally:
-            if held:
-                with self.store.unit_of_work(self.lease) as uow:
-                    for entry in held:
-                        uow.outbox.release(entry.id)
+        sending: deque[_Sending] = deque()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="channel-sync-write") as pool:
+            try:
+                while True:
+                    if not self.stop.is_set():
+                        batch = self.store.claim_outbox(self.name, CLAIM_SIZE)
+                        if batch.entries:
+                            with collector_paused():
+                                sending.append(self._send(batch.entries, pool))
+                            held.extend(sending[-1].held)
+                            if len(sending) < _IN_HAND:
+                                continue
+                    if not sending:
+                        break
+                    with collector_paused():
+                        self._settle_sent(sending.popleft())
+            finally:
+                self._put_back(sending, held)
         return self.out
 
-    def _deliver(self, entries: Sequence[OutboxEntry]) -> list[OutboxEntry]:
-        """Send one claimed batch; returns entries held back (their deal is under review)."""
+    def _send(self, entries: Sequence[OutboxEntry], pool: ThreadPoolExecutor) -> _Sending:
+        """Build one claimed batch's writes and hand them to the writer thread."""
         with self.store.read() as tx:
             jobs, refused = self._prepare(tx, entries)
         held = [e for j in jobs if j.on_hold for e in j.entries]
         jobs = [j for j in jobs if not j.on_hold]
-        results: list[WriteResult] = []
+        write = None
         if jobs:
+            ops = [job.op() for job in jobs]
+            write = pool.submit(self.rt.connector.write_batch, self.rt.mapping.object_name, ops)
+        return _Sending(jobs, refused, held, write)
+
+    def _settle_sent(self, sending: _Sending) -> None:
+        """Wait for one batch's write and settle every entry of it in one unit of work."""
+        results: list[WriteResult] = []
+        if sending.write is not None:
             try:
-                results = self.rt.connector.write_batch(
-                    self.rt.mapping.object_name, [job.op() for job in jobs]
-                )
+                results = sending.write.result()
             except ChannelSyncError:
                 # Whether any of it landed is unknown: every entry goes back to pending and is
                 # re-sent (upserts by key are idempotent); the caller parks or fails the cycle.
                 with self.store.unit_of_work(self.lease) as uow:
-                    self._settle_refused(uow, refused)
-                    for entry in [*held, *(e for j in jobs for e in j.entries)]:
+                    self._settle_refused(uow, sending.refused)
+                    for entry in sending.entries():
                         uow.outbox.release(entry.id)
                 raise
         with self.store.unit_of_work(self.lease) as uow:
-            self._settle_refused(uow, refused)
+            self._settle_refused(uow, sending.refused)
             landed: list[tuple[_Job, str | None]] = []
-            for job, result in zip(jobs, results, strict=True):
+            for job, result in zip(sending.jobs, results, strict=True):
                 if result.ok:
                     landed.append((job, result.remote_id))
                 else:
                     self._settle_failure(uow, job, result)
             self._confirm(uow, landed)
-        return held
+
+    def _put_back(self, sending: deque[_Sending], held: list[OutboxEntry]) -> None:
+        """Return to PENDING what this drain claimed and did not settle: entries held back for
+        review, and batches left unsettled by an error (a write not yet started is cancelled;
+        one under way is waited for, since whether it landed is then unknown)."""
+        unsettled: list[OutboxEntry] = []
+        for left in sending:
+            if left.write is not None and not left.write.cancel():
+                left.write.exception()
+            unsettled.extend(left.entries())
+            unsettled.extend(e for group, _ in left.refused for e in group)
+        sending.clear()
+        if unsettled or held:
+            with self.store.unit_of_work(self.lease) as uow:
+                for entry in [*unsettled, *held]:
+                    uow.outbox.release(entry.id)
 
     def _settle_failure(self, uow: Transaction, job: _Job, result: WriteResult) -> None:
         error = result.error or RetriableError("the write failed without an error")
