@@ -22,16 +22,20 @@ from typing import Any
 START_TIMEOUT_S = 900.0
 
 
-def _serve(deals: int, seed: int, pipe: Connection) -> None:
+def _serve(deals: int, seed: int, latency_ms: int, pipe: Connection) -> None:
     from _world import lift_limits, project_env  # noqa: PLC0415 - runs in the child
 
     from channel_sync.sandbox import InstanceSpec, SandboxServer, generate_deals  # noqa: PLC0415
+    from channel_sync.sandbox.core.faults import FaultRule  # noqa: PLC0415
 
     specs = [InstanceSpec("vendor", "salesforce"), InstanceSpec("partner", "hubspot")]
     with tempfile.TemporaryDirectory(prefix="channel-sync-bench-sandbox-") as tmp, \
             SandboxServer(specs, workdir=Path(tmp)) as server:
         for instance in server.instances.values():
             lift_limits(instance)
+            if latency_ms:
+                backend: Any = instance.backend
+                backend.faults.add(FaultRule(path=".", count=None, latency_ms=latency_ms))
         partner: Any = server.instances["partner"].backend
         partner.seed([dataclasses.replace(d, register=True) for d in generate_deals(seed, deals)])
         pipe.send({"env": project_env(server), "rss_mb": _peak_mb()})
@@ -52,11 +56,12 @@ class SandboxProcess:
 
 
 @contextmanager
-def sandbox_process(deals: int, *, seed: int = 7) -> Iterator[SandboxProcess]:
-    """Serve a vendor Salesforce org and a partner HubSpot portal holding ``deals`` deals."""
+def sandbox_process(deals: int, *, seed: int = 7, latency_ms: int = 0) -> Iterator[SandboxProcess]:
+    """Serve a vendor Salesforce org and a partner HubSpot portal holding ``deals`` deals;
+    with ``latency_ms`` every request to either waits that long before it is answered."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    process = context.Process(target=_serve, args=(deals, seed, child), daemon=True)
+    process = context.Process(target=_serve, args=(deals, seed, latency_ms, child), daemon=True)
     process.start()
     try:
         if not parent.poll(START_TIMEOUT_S):

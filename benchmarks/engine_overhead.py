@@ -18,12 +18,14 @@ look-back (the child keeps wall time), outside the timing. ``--in-process`` runs
 in this process instead, on a steered clock, as the other benchmarks do.
 
     python benchmarks/engine_overhead.py [--n 10000] [--in-process] [--rules] [--repeat R]
-                                                                 (env CHANNEL_SYNC_BENCH_N)
+                                         [--latency-ms MS]       (env CHANNEL_SYNC_BENCH_N)
 
 ``--repeat R`` measures R rounds after the one initial sync (each round edits the same deals
 again with new amounts, after an untimed cycle that reads back the last round's writes) and
 prints each round and the median ratio: the floor alone moves by up to half between runs on
-2 cores, so one round is a noisy figure.
+2 cores, so one round is a noisy figure. ``--latency-ms MS`` makes every sandbox request wait
+MS milliseconds before its answer (a real CRM's round trip), for the engine and the floor alike;
+the goal is stated for zero latency.
 
 With ``--rules`` the engine runs the registration workflow's hub rules, as ``channel-sync run``
 and ``channel-sync sync`` do; without it the engine runs no hub rules. The floor is the same.
@@ -234,9 +236,9 @@ def sf_login(env: dict[str, str]) -> Salesforce:
 
 
 @contextmanager
-def together(deals: int, *, rules: bool) -> Iterator[Bench]:
-    if rules:
-        msg = "--rules runs with the sandboxes in a child process only"
+def together(deals: int, *, rules: bool, latency_ms: int = 0) -> Iterator[Bench]:
+    if rules or latency_ms:
+        msg = "--rules and --latency-ms run with the sandboxes in a child process only"
         raise SystemExit(msg)
     with open_world() as world:
         world.seed_partner_deals(deals)
@@ -244,9 +246,9 @@ def together(deals: int, *, rules: bool) -> Iterator[Bench]:
 
 
 @contextmanager
-def apart(deals: int, *, rules: bool) -> Iterator[Bench]:
+def apart(deals: int, *, rules: bool, latency_ms: int = 0) -> Iterator[Bench]:
     """An engine in this process over sandboxes in a child process."""
-    with sandbox_process(deals) as sandboxes, \
+    with sandbox_process(deals, latency_ms=latency_ms) as sandboxes, \
             tempfile.TemporaryDirectory(prefix="channel-sync-bench-") as tmp, \
             engine_parts(sandboxes.env, Path(tmp)) as parts:
         yield Apart(parts, sandboxes.env, rules=rules)
@@ -383,8 +385,9 @@ def floor_hs_write(hs: HubSpot, rows: list[dict[str, str]]) -> None:
         hs.crm.deals.batch_api.upsert(BatchInputSimplePublicObjectBatchInputUpsert(inputs=inputs))
 
 
-def run(n: int, *, in_process: bool, rules: bool = False, repeat: int = 1) -> None:
-    with (together if in_process else apart)(2 * n, rules=rules) as bench:
+def run(n: int, *, in_process: bool, rules: bool = False, repeat: int = 1,
+        latency_ms: int = 0) -> None:
+    with (together if in_process else apart)(2 * n, rules=rules, latency_ms=latency_ms) as bench:
         initial = bench.sync()[1] + bench.sync()[1]  # the second reads back the engine's writes
         print(json.dumps({"scenario": "initial_sync", "deals": 2 * n, "workflow_rules": rules,
                           "sandboxes_in_process": in_process, "seconds": round(initial, 2),
@@ -393,7 +396,8 @@ def run(n: int, *, in_process: bool, rules: bool = False, repeat: int = 1) -> No
         for index in range(repeat):
             if index:
                 bench.sync()  # read back the last round's writes (unchanged values), untimed
-            rounds.append(one_round(bench, n, index, in_process=in_process, rules=rules))
+            rounds.append(one_round(bench, n, index, in_process=in_process, rules=rules,
+                                    latency_ms=latency_ms))
         if repeat > 1:
             ratios = sorted(r["ratio"] for r in rounds)
             print(json.dumps({
@@ -409,7 +413,7 @@ def run(n: int, *, in_process: bool, rules: bool = False, repeat: int = 1) -> No
 
 
 def one_round(bench: Bench, n: int, index: int, *, in_process: bool,
-              rules: bool) -> dict[str, Any]:
+              rules: bool, latency_ms: int) -> dict[str, Any]:
     """Edit N deals on each side, time one engine cycle, then the bare-client floor."""
     sf_ids, hs_ids = bench.linked()
     vendor_side = sf_ids[:n]
@@ -434,6 +438,7 @@ def one_round(bench: Bench, n: int, index: int, *, in_process: bool,
     floor_s = time.perf_counter() - started
     result: dict[str, Any] = {
         "scenario": "engine_overhead", "n": n, "round": index + 1,
+        "latency_ms": latency_ms,
         "sandboxes_in_process": in_process, "workflow_rules": rules,
         "engine_seconds": round(engine_s, 3),
         "floor_seconds": round(floor_s, 3), "ratio": round(engine_s / floor_s, 2),
@@ -459,12 +464,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="measure this many rounds (new edits each) after one initial sync, "
                              "and print the median ratio")
+    parser.add_argument("--latency-ms", type=int, default=0,
+                        help="every sandbox request waits this long before its answer, for the "
+                             "engine and the floor alike (child-process sandboxes only)")
     args = parser.parse_args()
+    if args.latency_ms < 0:
+        parser.error("--latency-ms must not be negative")
+    if args.latency_ms and args.in_process:
+        parser.error("--latency-ms needs the sandboxes in a child process (drop --in-process)")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     if args.rules and args.in_process:
         parser.error("--rules needs the sandboxes in a child process (drop --in-process)")
-    run(args.n, in_process=args.in_process, rules=args.rules, repeat=args.repeat)
+    run(args.n, in_process=args.in_process, rules=args.rules, repeat=args.repeat,
+        latency_ms=args.latency_ms)
 
 
 if __name__ == "__main__":
