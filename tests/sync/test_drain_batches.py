@@ -3,6 +3,8 @@ one write call per batch, and an error leaves nothing in flight."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from channel_sync.store import OutboxStatus
@@ -78,4 +80,45 @@ def test_a_batch_refused_whole_puts_back_every_batch_claimed_after_it(world: Wor
     assert reports[VENDOR].status is CycleStatus.OK
     assert registered(world) == [f"cs_batch_{i}" for i in range(DEALS)]
     assert writes(world, since)[VENDOR] == DEALS - BATCH
+    assert not any(open_entries(world).values())
+
+
+def test_a_stop_settles_what_is_on_the_wire_and_returns_the_rest(world: World) -> None:
+    for i in range(DEALS):
+        create(world, PARTNER_A, f"cs_batch_{i}", name=f"Batch {i}", amount=str(10 + i))
+    world.settle()
+    assert world.engine.run_cycle(PARTNER_A).status is CycleStatus.OK  # read, vendor not drained
+    with world.store.read() as tx:
+        assert tx.outbox.counts()[VENDOR][OutboxStatus.PENDING] == DEALS
+
+    vendor = world.runtimes[VENDOR].connector
+    write_batch = vendor.write_batch
+    sent: list[int] = []
+
+    def stop_after_first(object_name: str, ops: Any) -> Any:
+        sent.append(len(ops))
+        world.engine.stop()  # someone stops the engine while the first batch is on the wire
+        return write_batch(object_name, ops)
+
+    vendor.write_batch = stop_after_first  # type: ignore[method-assign]
+    try:
+        world.settle()
+        report = world.engine.run_cycle(VENDOR)
+    finally:
+        del vendor.write_batch
+    assert report.status is CycleStatus.STOPPED
+    # The write under way when the stop came is settled; at most the one queued behind it had
+    # started too; nothing is left in flight and nothing is lost.
+    assert 1 <= len(sent) <= 2
+    assert report.written == sum(sent)
+    left = open_entries(world)
+    assert left[OutboxStatus.IN_FLIGHT] == 0
+    assert left[OutboxStatus.PENDING] == DEALS - report.written
+    assert len(registered(world)) == report.written
+
+    world.engine.resume()
+    world.settle()
+    reports = {r.connection: r for r in world.engine.sync_once()}
+    assert reports[VENDOR].status is CycleStatus.OK
+    assert registered(world) == [f"cs_batch_{i}" for i in range(DEALS)]
     assert not any(open_entries(world).values())

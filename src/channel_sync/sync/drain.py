@@ -113,6 +113,10 @@ class _Sending:
         """The entries whose write was sent (or about to be)."""
         return [e for job in self.jobs for e in job.entries]
 
+    def withdraw(self) -> bool:
+        """Cancel the write if the writer thread has not started it; whether it was."""
+        return self.write is not None and self.write.cancel()
+
 
 class Drainer:
     def __init__(
@@ -169,7 +173,8 @@ class Drainer:
 
         Two batches overlap: batch k+1 is claimed, built and handed to the writer thread
         before batch k's results are settled, so the store work of one batch runs while the
-        other is on the wire. Writes still go out one batch at a time, in claim order.
+        other is on the wire. Writes still go out one batch at a time, in claim order. A stop
+        request settles the writes already on the wire and returns the rest to pending.
         """
         held: list[OutboxEntry] = []
         sending: deque[_Sending] = deque()
@@ -186,6 +191,8 @@ class Drainer:
                                 continue
                     if not sending:
                         break
+                    if self.stop.is_set() and sending[0].withdraw():
+                        break  # stopping between batches: what is not on the wire goes back
                     with collector_paused():
                         self._settle_sent(sending.popleft())
             finally:
@@ -234,7 +241,7 @@ class Drainer:
         one under way is waited for, since whether it landed is then unknown)."""
         unsettled: list[OutboxEntry] = []
         for left in sending:
-            if left.write is not None and not left.write.cancel():
+            if left.write is not None and not left.withdraw():
                 left.write.exception()
             unsettled.extend(left.entries())
             unsettled.extend(e for group, _ in left.refused for e in group)
