@@ -186,6 +186,9 @@ class PageMerger:
         # A linked record that left the scope is still merged: leaving it is itself a change
         # the mapping reads (a partner unticking "register" withdraws the registration).
         values = self.facts.inbound(record)
+        if self._agrees(item, values):
+            self._touch(item, stamp)
+            return
         if stored is not None and stored.is_deleted:
             self._writing = True
             self._edit_after_delete(item, stored, values)
@@ -231,6 +234,39 @@ class PageMerger:
             self._synced.append(item.remote_id)
         else:
             self._fail(item.remote_id, cid, refusal)
+
+    def _agrees(self, item: _Found, values: Mapping[str, Any]) -> bool:
+        """Whether a linked record holds exactly what its link last agreed on: the read-back of
+        the engine's own write, or a touch that changed no mapped field.
+
+        The merge would then find every field unchanged, build no change, queue nothing and
+        leave the base as it is (no id to stamp, no deleted copy coming back, no empty read to
+        record), so only the link's remote timestamp moves; the deal itself is not even read.
+        """
+        link, stored = item.link, item.stored
+        if (
+            link is None
+            or stored is None
+            or stored.is_deleted
+            or link.deleted
+            or item.key != link.canonical_id
+            or link.remote_id != item.remote_id
+        ):
+            return False
+        base = link.base
+        if base.get(ID) != link.canonical_id:
+            return False
+        if any(path not in values and path not in base for path in self.facts.empty_reads):
+            return False
+        return all(value == base.get(path) for path, value in values.items())
+
+    def _touch(self, item: _Found, stamp: datetime) -> None:
+        """An unchanged record: its link notes the remote timestamp, and it counts as synced."""
+        assert item.link is not None
+        self._writing = True
+        self.tx.links.update(self.name, item.link.canonical_id, remote_modstamp=stamp)
+        self.out.unchanged += 1
+        self._synced.append(item.remote_id)
 
     def _new_base(
         self,
