@@ -241,7 +241,7 @@ class PageMerger:
 
         The merge would then find every field unchanged, build no change, queue nothing and
         leave the base as it is (no id to stamp, no deleted copy coming back, no empty read to
-        record), so only the link's remote timestamp moves; the deal itself is not even read.
+        record), so only the link's remote timestamp moves; the deal is not validated or merged.
         """
         link, stored = item.link, item.stored
         if (
