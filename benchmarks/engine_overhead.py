@@ -37,6 +37,7 @@ import argparse
 import gc
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -399,15 +400,14 @@ def run(n: int, *, in_process: bool, rules: bool = False, repeat: int = 1,
             rounds.append(one_round(bench, n, index, in_process=in_process, rules=rules,
                                     latency_ms=latency_ms))
         if repeat > 1:
-            ratios = sorted(r["ratio"] for r in rounds)
             print(json.dumps({
                 "scenario": "engine_overhead_rounds", "n": n, "rounds": repeat,
                 "engine_seconds": [r["engine_seconds"] for r in rounds],
                 "floor_seconds": [r["floor_seconds"] for r in rounds],
                 "ratios": [r["ratio"] for r in rounds],
-                "median_ratio": ratios[len(ratios) // 2] if repeat % 2 else round(
-                    (ratios[repeat // 2 - 1] + ratios[repeat // 2]) / 2, 2),
-                "median_engine_seconds": sorted(r["engine_seconds"] for r in rounds)[repeat // 2],
+                "median_ratio": round(statistics.median(r["ratio"] for r in rounds), 2),
+                "median_engine_seconds": round(
+                    statistics.median(r["engine_seconds"] for r in rounds), 3),
                 "goal": 1.5,
             }), flush=True)
 
