@@ -10,6 +10,7 @@ benchmarks measure the engine and the clients, not a rate limit both would wait 
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import tempfile
 import time
@@ -23,6 +24,7 @@ import requests
 from hubspot import HubSpot
 from hubspot.crm.deals import BatchInputSimplePublicObjectBatchInput, SimplePublicObjectBatchInput
 from simple_salesforce import Salesforce
+from sqlalchemy import create_engine, make_url
 
 from channel_sync.connectors import ConnectorPlugin, RetryPolicy
 from channel_sync.connectors.hubspot import HubSpotSettings
@@ -42,6 +44,8 @@ VENDOR = "vendor-salesforce"
 PARTNER = "partner-a-hubspot"
 LOOKBACK = timedelta(seconds=2)
 SETTLE = timedelta(seconds=3)
+#: A PostgreSQL URL to keep the store in (a fresh schema per run) instead of a SQLite file.
+BENCH_DATABASE_URL = "CHANNEL_SYNC_BENCH_DATABASE_URL"
 PLUGINS: dict[str, ConnectorPlugin] = {"salesforce": sf_plugin, "hubspot": hs_plugin}
 RETRY = RetryPolicy(max_attempts=3, initial_backoff_s=0.05, max_backoff_s=0.5, max_retry_after_s=2)
 
@@ -143,7 +147,8 @@ class BenchWorld:
 
 @contextmanager
 def open_world() -> Iterator[BenchWorld]:
-    """Yield a fresh world (empty CRMs, migrated SQLite store); tear it all down after."""
+    """Yield a fresh world (empty CRMs, migrated store: see :func:`store_url`); tear it all
+    down after."""
     clock = SteerableClock()
     tmp = tempfile.TemporaryDirectory(prefix="channel-sync-bench-")
     workdir = Path(tmp.name)
@@ -151,21 +156,21 @@ def open_world() -> Iterator[BenchWorld]:
     with SandboxServer(specs, clock=clock, workdir=workdir / "sandbox") as server:
         for instance in server.instances.values():
             lift_limits(instance)
-        url = f"sqlite:///{workdir / 'state.db'}"
-        migrate(url)
-        store = open_store(url, clock=clock)
-        project = scratch_project(workdir / "project")
-        runtimes = load_runtime(
-            project, project_env(server), connector_options=connector_options(clock),
-            plugins=PLUGINS,
-        )
-        engine = SyncEngine(runtimes, store, clock=clock)
-        world = BenchWorld(server, clock, store, runtimes, engine, workdir)
-        try:
-            yield world
-        finally:
-            close_runtime(runtimes)
-            store.dispose()
+        with store_url(workdir) as url:
+            migrate(url)
+            store = open_store(url, clock=clock)
+            project = scratch_project(workdir / "project")
+            runtimes = load_runtime(
+                project, project_env(server), connector_options=connector_options(clock),
+                plugins=PLUGINS,
+            )
+            engine = SyncEngine(runtimes, store, clock=clock)
+            world = BenchWorld(server, clock, store, runtimes, engine, workdir)
+            try:
+                yield world
+            finally:
+                close_runtime(runtimes)
+                store.dispose()
     tmp.cleanup()
 
 
@@ -179,20 +184,42 @@ class EngineParts:
 
 @contextmanager
 def engine_parts(env: dict[str, str], workdir: Path) -> Iterator[EngineParts]:
-    """A migrated SQLite store and the shipped connections pointed at sandboxes served elsewhere
-    (``env`` names them); the wall clock, as those sandboxes keep their own."""
+    """A migrated store (see :func:`store_url`) and the shipped connections pointed at
+    sandboxes served elsewhere (``env`` names them); the wall clock, as those sandboxes keep
+    their own."""
     clock = SteerableClock()
-    url = f"sqlite:///{workdir / 'state.db'}"
-    migrate(url)
-    store = open_store(url, clock=clock)
-    project = scratch_project(workdir / "project")
-    runtimes = load_runtime(project, env, connector_options=connector_options(clock),
-                            plugins=PLUGINS)
+    with store_url(workdir) as url:
+        migrate(url)
+        store = open_store(url, clock=clock)
+        project = scratch_project(workdir / "project")
+        runtimes = load_runtime(project, env, connector_options=connector_options(clock),
+                                plugins=PLUGINS)
+        try:
+            yield EngineParts(clock, store, runtimes, project)
+        finally:
+            close_runtime(runtimes)
+            store.dispose()
+
+
+@contextmanager
+def store_url(workdir: Path) -> Iterator[str]:
+    """A SQLite file in ``workdir``; with ``CHANNEL_SYNC_BENCH_DATABASE_URL`` (PostgreSQL), a
+    new schema there, dropped afterwards."""
+    base = os.environ.get(BENCH_DATABASE_URL)
+    if not base:
+        yield f"sqlite:///{workdir / 'state.db'}"
+        return
+    schema = f"bench_{os.getpid()}_{int(time.time())}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     try:
-        yield EngineParts(clock, store, runtimes, project)
+        yield make_url(base).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
     finally:
-        close_runtime(runtimes)
-        store.dispose()
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
 
 
 def cycle_summary(reports: list[CycleReport]) -> dict[str, Any]:

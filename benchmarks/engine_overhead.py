@@ -27,6 +27,10 @@ prints each round and the median ratio: the floor alone moves by up to half betw
 MS milliseconds before its answer (a real CRM's round trip), for the engine and the floor alike;
 the goal is stated for zero latency.
 
+The store is a SQLite file, as ``channel-sync`` keeps by default; with
+``CHANNEL_SYNC_BENCH_DATABASE_URL`` set to a PostgreSQL URL it is a new schema in that database
+(dropped afterwards), as in the other benchmarks built on ``_world.py``.
+
 With ``--rules`` the engine runs the registration workflow's hub rules, as ``channel-sync run``
 and ``channel-sync sync`` do; without it the engine runs no hub rules. The floor is the same.
 """
