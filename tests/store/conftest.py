@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 
 import pytest
 from cryptography.fernet import Fernet
@@ -107,6 +107,22 @@ def empty_db_url(
     base = _require_postgres()
     with _pg_schema(base) as schema:
         yield _pg_url(base, schema)
+
+
+@pytest.fixture
+def new_pg_schema() -> Iterator[Callable[[], tuple[str, str]]]:
+    """Makes migrated PostgreSQL schemas on the test server (each ``(schema, url)``), dropped
+    at the end of the test: for stores that share one database."""
+    base = _require_postgres()
+    with ExitStack() as stack:
+
+        def make() -> tuple[str, str]:
+            schema = stack.enter_context(_pg_schema(base))
+            url = _pg_url(base, schema)
+            migrate(url)
+            return schema, url
+
+        yield make
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 A :class:`Transaction` bundles every repository over one session: all of it commits or none of
 it does. A :class:`UnitOfWork` is a transaction that belongs to a lease holder: it proves its
 lease is still current inside the same transaction (and, on PostgreSQL, holds an advisory lock
-keyed by the lease name), so a cycle's canonical changes, new base, outbox entries, audit events
-and cursor are committed together or, for a stale holder, not at all.
+keyed by the schema and the lease name), so a cycle's canonical changes, new base, outbox
+entries, audit events and cursor are committed together or, for a stale holder, not at all.
 """
 
 from __future__ import annotations
@@ -54,10 +54,23 @@ class Transaction:
         return self.session.begin_nested()
 
 
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for ``pg_try_advisory_xact_lock`` from a lease name."""
-    digest = hashlib.blake2b(f"channel-sync:lease:{name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+#: Takes the advisory lock of one lease name in the session's current schema. Advisory locks
+#: belong to the whole database, not to a schema: keyed by the name alone, two stores kept in
+#: two schemas of one database (two deployments, two test runs) would refuse each other's units
+#: of work for connections of the same name. The key is the first 64 bits of an MD5 of the
+#: schema and the name, worked out by the server, which knows the schema in force.
+_TRY_LEASE_LOCK = text(
+    "SELECT pg_try_advisory_xact_lock(('x' || left(md5("
+    "'channel-sync:lease:' || coalesce(current_schema(), '') || ':' || :name), 16))"
+    "::bit(64)::bigint)"
+)
+
+
+def advisory_key(schema: str, name: str) -> int:
+    """The signed 64-bit key the lease lock of ``name`` takes in ``schema`` (what the server
+    works out for :data:`_TRY_LEASE_LOCK`), for looking the lock up in ``pg_locks``."""
+    digest = hashlib.md5(f"channel-sync:lease:{schema}:{name}".encode(), usedforsecurity=False)
+    return int.from_bytes(digest.digest()[:8], "big", signed=True)
 
 
 class UnitOfWork(Transaction):
@@ -72,10 +85,7 @@ class UnitOfWork(Transaction):
     def begin_checks(self) -> None:
         """Fail fast: take the advisory lock and verify the epoch before any work is done."""
         if self.session.get_bind().dialect.name == "postgresql":
-            locked = self.session.scalar(
-                text("SELECT pg_try_advisory_xact_lock(:key)"),
-                {"key": advisory_key(self.lease.name)},
-            )
+            locked = self.session.scalar(_TRY_LEASE_LOCK, {"name": self.lease.name})
             if not locked:
                 msg = (
                     f"another transaction is committing for {self.lease.name!r}; try again shortly"
