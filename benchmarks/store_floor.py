@@ -69,9 +69,8 @@ def sample_deal(index: int, amount: int) -> Opportunity:
 
 def encoded(deal: Opportunity) -> tuple[str, str]:
     """The deal's stored document and a link base of its flat values, as JSON text."""
-    return dumps(deal.model_dump(mode="json")), dumps(
-        {k: v for k, v in flatten(deal).items() if not isinstance(v, (list, dict))}
-        | {"id": deal.id}, )
+    flat = {k: v for k, v in flatten(deal).items() if not isinstance(v, (list, dict))}
+    return dumps(deal.model_dump(mode="json")), dumps(flat | {"id": deal.id})
 
 
 def seed(db: sqlite3.Connection, deals: int, now: str) -> None:
